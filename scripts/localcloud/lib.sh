@@ -1,0 +1,84 @@
+# Shared by start.sh and stop.sh (sourced, not run): logging and process bookkeeping.
+# A daemon counts as ours only if its recorded PID is alive AND its command line names
+# this state dir, so a recycled PID never gets signalled.
+
+log() { printf 'localcloud: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# The two daemons: name -> a string their command line contains (it includes $STATE).
+daemon_pattern() {
+  case $1 in
+    keystone) printf '%s' "$STATE/etc/keystone-uwsgi.ini" ;;
+    glance)   printf '%s' "$STATE/etc/glance-api.conf" ;;
+  esac
+}
+
+# True if PID exists and is not a zombie/dead. kill -0 is not enough: PID 1 in this
+# container reaps slowly, so an exited daemon lingers as Z for a while.
+proc_running() {
+  local stat state
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  state=${stat##*) }   # comm may hold spaces or ')': cut after the last ') '
+  state=${state%% *}
+  [[ $state != Z && $state != X && $state != x ]]
+}
+
+# True if PID is running and its command line contains PATTERN.
+proc_matches() {
+  local cmd
+  proc_running "$1" || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"$2"* ]]
+}
+
+# Print the recorded PID of daemon NAME if it is alive and ours; fail otherwise.
+daemon_pid() {
+  local pid
+  pid=$(cat "$STATE/run/$1.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  proc_matches "$pid" "$(daemon_pattern "$1")" && printf '%s' "$pid"
+}
+
+# PIDs in session SID (each daemon is started with setsid, so its session id is its PID;
+# uwsgi workers stay in it) whose command line contains PATTERN.
+session_pids() {
+  local sid=$1 pattern=$2 f stat rest pid
+  for f in /proc/[0-9]*/stat; do
+    stat=$(cat "$f" 2>/dev/null) || continue
+    rest=${stat##*) }
+    read -r _ _ _ s _ <<<"$rest"   # fields after comm: state ppid pgrp session
+    [[ $s == "$sid" ]] || continue
+    pid=${f#/proc/}; pid=${pid%/stat}
+    proc_matches "$pid" "$pattern" && printf '%s\n' "$pid"
+  done
+}
+
+# Stop daemon NAME: SIGTERM its recorded PID and its session, wait until all are gone
+# (deadline ${LOCALCLOUD_STOP_TIMEOUT:-20}s, then SIGKILL), remove the pidfile.
+stop_daemon() {
+  local name=$1 pid pattern pids deadline
+  pattern=$(daemon_pattern "$name")
+  if pid=$(daemon_pid "$name"); then
+    pids=$(session_pids "$pid" "$pattern")
+    log "stopping $name (pid $(echo $pids))"
+    kill -TERM $pids 2>/dev/null || true
+    deadline=$((SECONDS + ${LOCALCLOUD_STOP_TIMEOUT:-20}))
+    while :; do
+      local left=()
+      for p in $pids; do proc_matches "$p" "$pattern" && left+=("$p"); done
+      ((${#left[@]})) || break
+      if ((SECONDS >= deadline)); then
+        log "$name did not exit in time; SIGKILL ${left[*]}"
+        kill -KILL "${left[@]}" 2>/dev/null || true
+        deadline=$((SECONDS + 5))
+        sleep 0.5
+        for p in "${left[@]}"; do
+          proc_matches "$p" "$pattern" && die "$name pid $p survived SIGKILL"
+        done
+        break
+      fi
+      sleep 0.1
+    done
+  fi
+  rm -f "$STATE/run/$name.pid"
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Start a real local OpenStack image service on 127.0.0.1: Keystone (identity v3, under
+# uwsgi) + Glance (image v2, file store), sqlite, no systemd, all state in STATE_DIR.
+#
+# usage: scripts/localcloud/start.sh [STATE_DIR]
+#   STATE_DIR defaults to ${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}.
+#   Fresh state dir -> full setup; existing state -> (re)start whichever daemon is not running.
+#   The last line of stdout is the path of STATE_DIR/clouds.yaml (clouds `local`, `local-demo`);
+#   everything else goes to stderr:  export OS_CLIENT_CONFIG_FILE=$(start.sh | tail -1)
+# env: KEYSTONE_PORT (5000), GLANCE_PORT (9292) - fixed at first setup;
+#      LOCALCLOUD_TIMEOUT (90) - seconds to wait for the daemons to answer.
+# Needs the Debian packages in packages.txt. Recipe: /work/shared/LOCALCLOUD.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STATE=${1:-${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}}
+PY=/usr/bin/python3   # Debian's: a pyenv python3 on PATH cannot import Debian's modules
+REGION=RegionOne
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+exec 3>&1 1>&2   # stdout is only for the final clouds.yaml line (fd 3); daemons never get fd 3
+umask 077        # the state dir holds passwords and keys
+export LC_ALL=C   # EPOCHREALTIME uses the locale decimal point
+T0=$EPOCHREALTIME
+elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+for f in /usr/bin/keystone-manage /usr/bin/keystone-wsgi-public /usr/bin/uwsgi-core \
+         /usr/lib/uwsgi/plugins/python3_plugin.so /usr/bin/curl "$PY"; do
+  [[ -x $f || -f $f ]] || die "$f missing: apt-get install --no-install-recommends $(grep -v '^#' "$HERE/packages.txt" | tr '\n' ' ')"
+done
+
+mkdir -p "$STATE"
+STATE=$(cd "$STATE" && pwd)
+
+port_in_use() { (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Substitute @STATE@, @KEYSTONE_PORT@, @GLANCE_PORT@, @GLANCE_PASSWORD@ in template $1 -> $2.
+render() {
+  sed -e "s|@STATE@|$STATE|g" -e "s|@KEYSTONE_PORT@|$KEYSTONE_PORT|g" \
+      -e "s|@GLANCE_PORT@|$GLANCE_PORT|g" -e "s|@GLANCE_PASSWORD@|$GLANCE_PASSWORD|g" \
+      "$HERE/$1" >"$2"
+}
+
+# Run a Python entry point (the console scripts glance-api / glance-manage live in the
+# service packages, which are not installed).
+glance_entry() { local mod=$1; shift; "$PY" -c "import sys; from $mod import main; sys.exit(main())" "$@"; }
+
+set_wal() {  # sqlite WAL: readers do not block the writer ("database is locked")
+  "$PY" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL")' "$1"
+}
+
+new_password() { "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+
+# --- settings: ports are baked into configs and the Keystone catalog at first setup ---
+fresh=0
+[[ -e $STATE/.setup-complete ]] || fresh=1
+if ((fresh)); then
+  KEYSTONE_PORT=${KEYSTONE_PORT:-5000}
+  GLANCE_PORT=${GLANCE_PORT:-9292}
+else
+  want_k=${KEYSTONE_PORT:-} want_g=${GLANCE_PORT:-}
+  . "$STATE/settings.env"
+  [[ -z $want_k || $want_k == "$KEYSTONE_PORT" ]] && [[ -z $want_g || $want_g == "$GLANCE_PORT" ]] ||
+    die "$STATE was set up with KEYSTONE_PORT=$KEYSTONE_PORT GLANCE_PORT=$GLANCE_PORT; use another state dir or stop.sh --purge it"
+fi
+
+start_keystone() {
+  setsid /usr/bin/uwsgi-core --ini "$STATE/etc/keystone-uwsgi.ini" \
+    </dev/null >>"$STATE/log/keystone.log" 2>&1 3>&- &
+  echo $! >"$STATE/run/keystone.pid"
+}
+start_glance() {
+  setsid "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' \
+    --config-file "$STATE/etc/glance-api.conf" \
+    </dev/null >>"$STATE/log/glance-api.log" 2>&1 3>&- &
+  echo $! >"$STATE/run/glance.pid"
+}
+
+# Start daemon NAME unless it is already running from this state dir.
+ensure() {
+  local name=$1 port=$2 pid
+  if pid=$(daemon_pid "$name"); then log "$name already running (pid $pid)"; return; fi
+  port_in_use "$port" && die "port $port is taken by another process; set ${name^^}_PORT (fresh state dir) or free it"
+  "start_$name"
+  log "started $name (pid $(cat "$STATE/run/$name.pid"), 127.0.0.1:$port)"
+}
+
+# Poll URL until it answers 2xx; fail early if daemon NAME died, or at the deadline.
+wait_ready() {
+  local name=$1 url=$2 logf=$3 pid
+  while ! curl -fsS -m 2 -o /dev/null "$url" 2>/dev/null; do
+    if ! pid=$(daemon_pid "$name"); then
+      log "$name exited during startup; last lines of $logf:"; tail -n 30 "$logf" >&2 || true
+      die "$name did not start"
+    fi
+    if ((SECONDS >= DEADLINE)); then
+      log "$name not answering $url after ${LOCALCLOUD_TIMEOUT:-90}s; last lines of $logf:"
+      tail -n 30 "$logf" >&2 || true
+      die "$name not ready"
+    fi
+    sleep 0.2
+  done
+  log "$name ready: $url"
+}
+
+if ((fresh)); then
+  log "setting up a new local cloud in $STATE"
+  # A setup that died half way left no marker: stop what it started, redo from scratch.
+  stop_daemon keystone; stop_daemon glance
+  rm -rf "$STATE"/{etc,keys,db,glance,lock,run,log,secrets.env,settings.env,clouds.yaml}
+  mkdir -p "$STATE"/{etc,keys,db,glance/{images,staging,tasks},lock,run,log}
+
+  printf 'KEYSTONE_PORT=%s\nGLANCE_PORT=%s\n' "$KEYSTONE_PORT" "$GLANCE_PORT" >"$STATE/settings.env"
+  {
+    printf 'ADMIN_PASSWORD=%s\n' "$(new_password)"
+    printf 'GLANCE_PASSWORD=%s\n' "$(new_password)"
+    printf 'DEMO_PASSWORD=%s\n' "$(new_password)"
+  } >"$STATE/secrets.env"
+  chmod 600 "$STATE/secrets.env"
+  . "$STATE/secrets.env"
+
+  render keystone.conf.in "$STATE/etc/keystone.conf"
+  render keystone-uwsgi.ini.in "$STATE/etc/keystone-uwsgi.ini"
+  render glance-api.conf.in "$STATE/etc/glance-api.conf"
+  cp "$HERE/glance-api-paste.ini" "$STATE/etc/glance-api-paste.ini"
+
+  # Glance's schema does not need Keystone: migrate it in parallel with Keystone's setup.
+  (glance_entry glance.cmd.manage --config-file "$STATE/etc/glance-api.conf" db_sync &&
+     set_wal "$STATE/db/glance.sqlite") >"$STATE/log/glance-setup.log" 2>&1 3>&- &
+  glance_setup=$!
+
+  KC=(--config-file "$STATE/etc/keystone.conf")
+  KU=(--keystone-user root --keystone-group root)
+  {
+    /usr/bin/keystone-manage "${KC[@]}" db_sync &&
+    set_wal "$STATE/db/keystone.sqlite" &&
+    /usr/bin/keystone-manage "${KC[@]}" fernet_setup "${KU[@]}" &&
+    /usr/bin/keystone-manage "${KC[@]}" credential_setup "${KU[@]}" &&
+    OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD /usr/bin/keystone-manage "${KC[@]}" bootstrap \
+      --bootstrap-username admin --bootstrap-project-name admin \
+      --bootstrap-role-name admin --bootstrap-service-name keystone \
+      --bootstrap-region-id "$REGION" \
+      --bootstrap-admin-url "http://127.0.0.1:$KEYSTONE_PORT/v3/" \
+      --bootstrap-internal-url "http://127.0.0.1:$KEYSTONE_PORT/v3/" \
+      --bootstrap-public-url "http://127.0.0.1:$KEYSTONE_PORT/v3/"
+  } >"$STATE/log/keystone-setup.log" 2>&1 3>&- ||
+    { tail -n 30 "$STATE/log/keystone-setup.log" >&2; die "keystone setup failed (log: $STATE/log/keystone-setup.log)"; }
+  log "keystone db + keys + bootstrap done ($(elapsed)s)"
+
+  ensure keystone "$KEYSTONE_PORT"
+  wait "$glance_setup" ||
+    { tail -n 30 "$STATE/log/glance-setup.log" >&2; die "glance db_sync failed (log: $STATE/log/glance-setup.log)"; }
+  log "glance db done ($(elapsed)s)"
+  ensure glance "$GLANCE_PORT"
+
+  DEADLINE=$((SECONDS + ${LOCALCLOUD_TIMEOUT:-90}))
+  wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"
+  KEYSTONE_URL=http://127.0.0.1:$KEYSTONE_PORT/v3 GLANCE_URL=http://127.0.0.1:$GLANCE_PORT \
+  REGION=$REGION ADMIN_PASSWORD=$ADMIN_PASSWORD GLANCE_PASSWORD=$GLANCE_PASSWORD \
+  DEMO_PASSWORD=$DEMO_PASSWORD "$PY" "$HERE/identity.py" 3>&- ||
+    { tail -n 30 "$STATE/log/keystone.log" >&2; die "identity data setup (identity.py) failed"; }
+  log "identity data done ($(elapsed)s)"
+  wait_ready glance "http://127.0.0.1:$GLANCE_PORT/healthcheck" "$STATE/log/glance-api.log"
+else
+  log "restarting the local cloud in $STATE"
+  . "$STATE/secrets.env"
+  ensure keystone "$KEYSTONE_PORT"
+  ensure glance "$GLANCE_PORT"
+  DEADLINE=$((SECONDS + ${LOCALCLOUD_TIMEOUT:-90}))
+  wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"
+  wait_ready glance "http://127.0.0.1:$GLANCE_PORT/healthcheck" "$STATE/log/glance-api.log"
+fi
+
+# clouds.yaml is rewritten on every start (cheap; repairs a deleted one).
+cloud() {  # name user project password
+  cat <<YAML
+  $1:
+    auth:
+      auth_url: http://127.0.0.1:$KEYSTONE_PORT/v3
+      username: $2
+      password: "$4"
+      project_name: $3
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: $REGION
+    identity_api_version: 3
+    image_api_version: 2
+    interface: public
+YAML
+}
+{
+  echo "# Written by scripts/localcloud/start.sh for the local cloud in $STATE."
+  echo "# local = admin (can make images public); local-demo = ordinary member of project demo."
+  echo "clouds:"
+  cloud local admin admin "$ADMIN_PASSWORD"
+  cloud local-demo demo demo "$DEMO_PASSWORD"
+} >"$STATE/clouds.yaml.tmp"
+mv "$STATE/clouds.yaml.tmp" "$STATE/clouds.yaml"
+touch "$STATE/.setup-complete"
+
+log "up in $(elapsed)s: keystone http://127.0.0.1:$KEYSTONE_PORT/v3, glance http://127.0.0.1:$GLANCE_PORT"
+echo "$STATE/clouds.yaml" >&3

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Stop the local cloud started by start.sh: only the PIDs recorded in STATE_DIR/run, and only
+# after /proc/PID/cmdline shows they belong to this state dir. Waits until they are gone.
+#
+# usage: scripts/localcloud/stop.sh [--purge] [STATE_DIR]
+#   STATE_DIR defaults to ${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}.
+#   --purge also deletes STATE_DIR (images, databases, passwords).
+# env: LOCALCLOUD_STOP_TIMEOUT (20) - seconds per daemon before SIGKILL.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+purge=0 STATE=
+for arg; do
+  case $arg in
+    --purge) purge=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -*) die "unknown option $arg" ;;
+    *) [[ -z $STATE ]] || die "more than one STATE_DIR given"; STATE=$arg ;;
+  esac
+done
+STATE=${STATE:-${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}}
+
+if [[ ! -d $STATE ]]; then
+  log "no state dir $STATE: nothing to stop"
+  exit 0
+fi
+STATE=$(cd "$STATE" && pwd)
+
+# Glance first: it is the one that talks to Keystone.
+stop_daemon glance
+stop_daemon keystone
+log "stopped (state kept in $STATE)"
+
+if ((purge)); then
+  # Refuse to rm -rf something that is not one of our state dirs.
+  [[ -f $STATE/settings.env || -f $STATE/etc/keystone.conf || -z $(ls -A "$STATE") ]] ||
+    die "$STATE does not look like a localcloud state dir; not deleting it"
+  rm -rf "$STATE"
+  log "purged $STATE"
+fi
