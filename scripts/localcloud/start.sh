@@ -125,34 +125,25 @@ if ((fresh)); then
   render glance-api.conf.in "$STATE/etc/glance-api.conf"
   cp "$HERE/glance-api-paste.ini" "$STATE/etc/glance-api-paste.ini"
 
-  # Glance's schema does not need Keystone: migrate it in parallel with Keystone's setup.
+  # Glance's schema does not need Keystone: migrate it while Keystone is set up.
   (glance_entry glance.cmd.manage --config-file "$STATE/etc/glance-api.conf" db_sync &&
-     set_wal "$STATE/db/glance.sqlite") >"$STATE/log/glance-setup.log" 2>&1 3>&- &
-  glance_setup=$!
+     set_wal "$STATE/db/glance.sqlite") >"$STATE/log/setup-glance.log" 2>&1 3>&- &
+  job_glance=$!
+  # db_sync, fernet_setup, credential_setup, bootstrap with one Keystone import (see file).
+  (OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD "$PY" "$HERE/keystone_setup.py" \
+     "$STATE/etc/keystone.conf" "http://127.0.0.1:$KEYSTONE_PORT/v3/" "$REGION" &&
+     set_wal "$STATE/db/keystone.sqlite") >"$STATE/log/setup-keystone.log" 2>&1 3>&- &
+  job_keystone=$!
 
-  KC=(--config-file "$STATE/etc/keystone.conf")
-  KU=(--keystone-user root --keystone-group root)
-  {
-    /usr/bin/keystone-manage "${KC[@]}" db_sync &&
-    set_wal "$STATE/db/keystone.sqlite" &&
-    /usr/bin/keystone-manage "${KC[@]}" fernet_setup "${KU[@]}" &&
-    /usr/bin/keystone-manage "${KC[@]}" credential_setup "${KU[@]}" &&
-    OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD /usr/bin/keystone-manage "${KC[@]}" bootstrap \
-      --bootstrap-username admin --bootstrap-project-name admin \
-      --bootstrap-role-name admin --bootstrap-service-name keystone \
-      --bootstrap-region-id "$REGION" \
-      --bootstrap-admin-url "http://127.0.0.1:$KEYSTONE_PORT/v3/" \
-      --bootstrap-internal-url "http://127.0.0.1:$KEYSTONE_PORT/v3/" \
-      --bootstrap-public-url "http://127.0.0.1:$KEYSTONE_PORT/v3/"
-  } >"$STATE/log/keystone-setup.log" 2>&1 3>&- ||
-    { tail -n 30 "$STATE/log/keystone-setup.log" >&2; die "keystone setup failed (log: $STATE/log/keystone-setup.log)"; }
-  log "keystone db + keys + bootstrap done ($(elapsed)s)"
-
+  join() {  # join JOB NAME: wait for a setup job, fail with its log tail
+    wait "$1" && { log "setup $2 done ($(elapsed)s)"; return; }
+    tail -n 30 "$STATE/log/setup-$2.log" >&2
+    die "setup step '$2' failed (log: $STATE/log/setup-$2.log)"
+  }
+  join "$job_glance" glance
+  ensure glance "$GLANCE_PORT"   # answers /healthcheck without Keystone
+  join "$job_keystone" keystone
   ensure keystone "$KEYSTONE_PORT"
-  wait "$glance_setup" ||
-    { tail -n 30 "$STATE/log/glance-setup.log" >&2; die "glance db_sync failed (log: $STATE/log/glance-setup.log)"; }
-  log "glance db done ($(elapsed)s)"
-  ensure glance "$GLANCE_PORT"
 
   DEADLINE=$((SECONDS + ${LOCALCLOUD_TIMEOUT:-90}))
   wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"

@@ -1,0 +1,70 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Glance's image visibilities. */
+export const VISIBILITIES = ["private", "shared", "community", "public"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/** Settings of the optional test instance that proves the image works. */
+export interface VerifyArgs {
+  /** Nova flavor of the test instance. Required. */
+  flavorName: string;
+  /** Neutron network the test instance is attached to. Required. */
+  networkName: string;
+  /** The only CIDR allowed to reach tcp/22 of the test instance, e.g. "203.0.113.7/32". Required. */
+  sshSourceCidr: string;
+  /** Pool to allocate a floating IP from; the verifier then connects to it. Default: none (the fixed IP is used). */
+  floatingIpPool?: string;
+  /** Leave the test instance and its key pair, security group and floating IP in the cloud when they leave the stack. Default false. */
+  keepInstance?: boolean;
+  /** Seconds the verifier waits for SSH and runs its checks. Default 600. */
+  timeout?: number;
+}
+
+/** Arguments of a NixosImage. Everything is known when the program runs, so plain types are used. */
+export interface NixosImageArgs {
+  /** Boot `linuxPackages_latest` (true) or the release's default `linuxPackages` (false). Default true. */
+  kernelLatest?: boolean;
+  /** Size of the raw disk image in MiB, a whole number from 1024 to 2097152. Default 1024. */
+  diskSize?: number;
+  /** nixpkgs to build from: a local path or an http(s) tarball URL. Default: the pin in nix/pin.nix. */
+  nixpkgs?: string;
+  /** The Nix expression (directory or file) to build. Default: this project's nix/. */
+  source?: string;
+  /** Glance image name. Default: content-addressed, "nixos-<nixosVersion>-<store hash>". */
+  imageName?: string;
+  /** Glance visibility: private, shared, community or public. Default "private". */
+  visibility?: Visibility;
+  /** Extra Glance properties, merged over the standard ones (os_distro, os_version, ...). Default none. */
+  properties?: Record<string, string>;
+  /** Glance tags. Default none. */
+  tags?: string[];
+  /** Keep replaced (and destroyed) images in Glance for servers still using them. Default false. */
+  retainOldImages?: boolean;
+  /** Extra Nix settings passed as `--option NAME VALUE`, e.g. builders, extra-substituters. Default none. */
+  nixOptions?: Record<string, string>;
+  /** Minutes nix-build may run before it is killed. Default 120. */
+  buildTimeoutMinutes?: number;
+  /** Minutes the upload to Glance may take, until the image is active. Default 30. */
+  uploadTimeoutMinutes?: number;
+  /** Boot a test instance from the image and check SSH as nixos, sudo, and that root is refused. Default: off. */
+  verify?: VerifyArgs;
+}
+
+/** NixosImageArgs after validation, with every default filled in. */
+export interface ResolvedArgs {
+  kernelLatest: boolean;
+  diskSize: number;
+  nixpkgs: string | undefined;
+  source: string;
+  imageName: string | undefined;
+  visibility: Visibility;
+  properties: Record<string, string>;
+  tags: string[];
+  retainOldImages: boolean;
+  nixOptions: Record<string, string>;
+  buildTimeoutMinutes: number;
+  uploadTimeoutMinutes: number;
+  verify: Required<Omit<VerifyArgs, "floatingIpPool">> & Pick<VerifyArgs, "floatingIpPool"> | undefined;
+}
+
+export type Parent = pulumi.Resource;

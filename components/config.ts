@@ -1,0 +1,51 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { NixosImageArgs } from "./args.ts";
+import { InvalidArgumentError } from "./validate.ts";
+
+/** The stack settings this project reads, with whether each is JSON (booleans, numbers, objects) or text. */
+const KEYS: Record<keyof NixosImageArgs, "json" | "text"> = {
+  kernelLatest: "json",
+  diskSize: "json",
+  nixpkgs: "text",
+  source: "text",
+  imageName: "text",
+  visibility: "text",
+  properties: "json",
+  tags: "json",
+  retainOldImages: "json",
+  nixOptions: "json",
+  buildTimeoutMinutes: "json",
+  uploadTimeoutMinutes: "json",
+  verify: "json",
+};
+
+/**
+ * Reads the image settings from stack configuration under `namespace:`. Values are returned as typed
+ * as the YAML gave them; resolveArgs checks them. An unknown key is an error: a typo such as
+ * `kernelLatst` would otherwise be ignored silently.
+ */
+export function argsFromConfig(namespace: string): NixosImageArgs {
+  const config = new pulumi.Config(namespace);
+  for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+    const [ns, key] = fullKey.split(":", 2);
+    if (ns === namespace && !(key in KEYS)) {
+      throw new InvalidArgumentError(fullKey, `one of the known settings (${Object.keys(KEYS).join(", ")})`, key);
+    }
+  }
+  const args: Record<string, unknown> = {};
+  for (const [key, kind] of Object.entries(KEYS)) {
+    const raw = config.get(key);
+    if (raw === undefined) continue;
+    args[key] = kind === "text" ? raw : parseJson(raw);
+  }
+  return args as NixosImageArgs;
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    // Pulumi stores a YAML scalar it could not type (e.g. `diskSize: big`) as text: report it as such.
+    return raw;
+  }
+}

@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { NixosImageArgs } from "./args.ts";
+import { buildImage } from "./build.ts";
+import type { ImageInfo } from "./imageInfo.ts";
+import { publishImage } from "./publish.ts";
+import { resolveArgs } from "./validate.ts";
+import { verifyImage } from "./verify.ts";
+import type { VerificationReport } from "./verify.ts";
+
+/** A NixOS raw image built with nix-build, published to Glance and, when asked, proven on a test instance. */
+export class NixosImage extends pulumi.ComponentResource {
+  /** Glance ID of the published image. */
+  public readonly imageId: pulumi.Output<string>;
+  /** Glance name of the published image. */
+  public readonly imageName: pulumi.Output<string>;
+  /** The built raw file in the Nix store. */
+  public readonly imagePath: pulumi.Output<string>;
+  /** The build's image-info.json (NixOS and kernel versions, system, ...). */
+  public readonly imageInfo: pulumi.Output<ImageInfo>;
+  /** The verifier's report, when `verify` is set. */
+  public readonly verification: pulumi.Output<VerificationReport | undefined>;
+
+  constructor(name: string, args: NixosImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate before super(): a bad argument must not register even the component itself.
+    const resolved = resolveArgs(args);
+    super("nixos-cloud-image:index:NixosImage", name, {}, opts);
+
+    const build = buildImage(name, resolved, this);
+    const image = publishImage(name, resolved, build, this);
+    const verified = resolved.verify && verifyImage(name, resolved.verify, build, image, this);
+
+    this.imageId = image.id;
+    this.imageName = image.name;
+    this.imagePath = build.info.file;
+    this.imageInfo = build.info;
+    this.verification = verified ? verified.result : pulumi.output(undefined);
+    this.registerOutputs({
+      imageId: this.imageId,
+      imageName: this.imageName,
+      imagePath: this.imagePath,
+      imageInfo: this.imageInfo,
+      verification: this.verification,
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as openstack from "@pulumi/openstack";
+import type { ResolvedArgs } from "./args.ts";
+import type { BuiltImage } from "./build.ts";
+import { storeHash } from "./imageInfo.ts";
+import { imageProperties, minDiskGb } from "./properties.ts";
+
+/**
+ * Uploads the built file to Glance. A new build has a new store path, and localFilePath forces a new
+ * image, so every build is a new Glance image, created before the old one is deleted (or retained).
+ */
+export function publishImage(name: string, args: ResolvedArgs, build: BuiltImage, parent: pulumi.Resource) {
+  const { info } = build;
+  return new openstack.images.Image(
+    `${name}-image`,
+    {
+      name: args.imageName ?? info.apply((i) => `nixos-${i.nixosVersion}-${storeHash(i)}`),
+      localFilePath: info.file,
+      diskFormat: "raw",
+      containerFormat: "bare",
+      verifyChecksum: true,
+      minDiskGb: minDiskGb(args.diskSize),
+      visibility: args.visibility,
+      tags: args.tags.length > 0 ? args.tags : undefined,
+      properties: info.apply((i) => imageProperties(i, args.properties)),
+    },
+    {
+      parent,
+      dependsOn: [build.command],
+      retainOnDelete: args.retainOldImages,
+      customTimeouts: { create: `${args.uploadTimeoutMinutes}m` },
+      // The provider defaults this download cache to $HOME, which differs between machines; it is unused
+      // for local files, and must not show as a change when someone else runs the stack.
+      ignoreChanges: ["imageCachePath"],
+    },
+  );
+}

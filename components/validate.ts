@@ -1,0 +1,134 @@
+import { existsSync } from "node:fs";
+import { isIP } from "node:net";
+import { defaultSource } from "./source.ts";
+import { VISIBILITIES } from "./args.ts";
+import type { NixosImageArgs, ResolvedArgs, VerifyArgs } from "./args.ts";
+
+/** Bounds of diskSize in MiB; nix/default.nix asserts the same ones for direct nix-build users. */
+export const DISK_SIZE_MIN = 1024;
+export const DISK_SIZE_MAX = 2097152;
+
+/** Glance refuses these property names: it sets them itself. */
+const RESERVED_PROPERTY = /^(os_glance_.*|os_hash_algo|os_hash_value|os_hidden)$/;
+/** Nix setting names: lower-case words joined by dashes. */
+const NIX_OPTION_NAME = /^[a-z][a-z0-9-]*$/;
+
+/** Raised for any argument that breaks a rule; the message names the setting, the rule and the value. */
+export class InvalidArgumentError extends Error {
+  constructor(setting: string, rule: string, value: unknown) {
+    super(`The "${setting}" setting must be ${rule}; received ${show(value)}.`);
+    this.name = "InvalidArgumentError";
+  }
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const json = JSON.stringify(value);
+  return json === undefined ? String(value) : json;
+}
+
+/** Reads one optional setting: undefined gives the default, anything else must pass the check. */
+function optional<T>(
+  value: unknown,
+  setting: string,
+  rule: string,
+  check: (v: unknown) => boolean,
+  fallback: T,
+): T {
+  if (value === undefined || value === null) return fallback;
+  if (!check(value)) throw new InvalidArgumentError(setting, rule, value);
+  return value as T;
+}
+
+const isBoolean = (v: unknown) => typeof v === "boolean";
+const isNonEmptyString = (v: unknown) => typeof v === "string" && v.trim() !== "";
+const isWholeIn = (min: number, max: number) => (v: unknown) =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+const isStringMap = (v: unknown) =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+
+/** True for "a.b.c.d/n" (n ≤ 32) or an IPv6 address with a prefix length ≤ 128. */
+export function isCidr(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(value);
+  if (!match) return false;
+  const version = isIP(match[1]);
+  const prefix = Number(match[2]);
+  return (version === 4 && prefix <= 32) || (version === 6 && prefix <= 128);
+}
+
+/** An http(s) URL, or a path that exists (relative paths are taken from the working directory). */
+function isNixpkgsLocation(v: unknown): boolean {
+  if (!isNonEmptyString(v)) return false;
+  const s = v as string;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return /^https?:\/\/[^/\s]+\/\S*$/i.test(s);
+  return existsSync(s);
+}
+
+/**
+ * Checks every argument and fills in defaults. Runs before any child resource exists, so a bad value
+ * never leaves anything half-created. `prefix` names where the settings come from (e.g. a config namespace).
+ */
+export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
+  if (typeof args !== "object" || args === null) {
+    throw new InvalidArgumentError(prefix || "args", "an object", args);
+  }
+  const at = (field: string) => `${prefix}${field}`;
+  const properties = optional<Record<string, string>>(
+    args.properties, at("properties"), "a map of string keys to string values", isStringMap, {});
+  for (const key of Object.keys(properties)) {
+    if (RESERVED_PROPERTY.test(key) || key.trim() === "") {
+      throw new InvalidArgumentError(at(`properties.${key}`), "a key Glance does not reserve (not os_glance_*, os_hash_*, os_hidden)", key);
+    }
+  }
+  const nixOptions = optional<Record<string, string>>(
+    args.nixOptions, at("nixOptions"), "a map of Nix setting names to string values", isStringMap, {});
+  for (const key of Object.keys(nixOptions)) {
+    if (!NIX_OPTION_NAME.test(key)) {
+      throw new InvalidArgumentError(at(`nixOptions.${key}`), "a Nix setting name like \"builders\" or \"extra-substituters\"", key);
+    }
+  }
+  return {
+    kernelLatest: optional(args.kernelLatest, at("kernelLatest"), "a boolean (true or false)", isBoolean, true),
+    diskSize: optional(args.diskSize, at("diskSize"),
+      `a whole number of MiB from ${DISK_SIZE_MIN} to ${DISK_SIZE_MAX}`, isWholeIn(DISK_SIZE_MIN, DISK_SIZE_MAX), 1024),
+    nixpkgs: optional<string | undefined>(args.nixpkgs, at("nixpkgs"),
+      "an existing local path or an http(s) URL of a nixpkgs tarball", isNixpkgsLocation, undefined),
+    source: optional(args.source, at("source"), "an existing Nix file or directory", (v) => isNonEmptyString(v) && existsSync(v as string), defaultSource()),
+    imageName: optional<string | undefined>(args.imageName, at("imageName"),
+      "a non-empty string of at most 255 characters", (v) => isNonEmptyString(v) && (v as string).length <= 255, undefined),
+    visibility: optional(args.visibility, at("visibility"), `one of ${VISIBILITIES.join(", ")}`,
+      (v) => (VISIBILITIES as readonly unknown[]).includes(v), "private"),
+    properties,
+    tags: optional<string[]>(args.tags, at("tags"), "a list of non-empty strings",
+      (v) => Array.isArray(v) && v.every(isNonEmptyString), []),
+    retainOldImages: optional(args.retainOldImages, at("retainOldImages"), "a boolean (true or false)", isBoolean, false),
+    nixOptions,
+    buildTimeoutMinutes: optional(args.buildTimeoutMinutes, at("buildTimeoutMinutes"),
+      "a whole number of minutes from 1 to 10080", isWholeIn(1, 10080), 120),
+    uploadTimeoutMinutes: optional(args.uploadTimeoutMinutes, at("uploadTimeoutMinutes"),
+      "a whole number of minutes from 1 to 1440", isWholeIn(1, 1440), 30),
+    verify: args.verify === undefined || args.verify === null ? undefined : resolveVerify(args.verify, at("verify.")),
+  };
+}
+
+function resolveVerify(verify: VerifyArgs, prefix: string): ResolvedArgs["verify"] {
+  if (typeof verify !== "object" || verify === null || Array.isArray(verify)) {
+    throw new InvalidArgumentError(prefix.slice(0, -1), "an object with flavorName, networkName and sshSourceCidr", verify);
+  }
+  const required = (field: "flavorName" | "networkName") => {
+    if (!isNonEmptyString(verify[field])) throw new InvalidArgumentError(prefix + field, "a non-empty string", verify[field]);
+    return verify[field];
+  };
+  if (!isCidr(verify.sshSourceCidr)) {
+    throw new InvalidArgumentError(prefix + "sshSourceCidr", "a CIDR such as \"203.0.113.7/32\" or \"2001:db8::/64\"", verify.sshSourceCidr);
+  }
+  return {
+    flavorName: required("flavorName"),
+    networkName: required("networkName"),
+    sshSourceCidr: verify.sshSourceCidr,
+    floatingIpPool: optional<string | undefined>(verify.floatingIpPool, prefix + "floatingIpPool", "a non-empty string", isNonEmptyString, undefined),
+    keepInstance: optional(verify.keepInstance, prefix + "keepInstance", "a boolean (true or false)", isBoolean, false),
+    timeout: optional(verify.timeout, prefix + "timeout", "a whole number of seconds from 10 to 3600", isWholeIn(10, 3600), 600),
+  };
+}
