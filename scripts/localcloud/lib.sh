@@ -1,6 +1,6 @@
 # Shared by start.sh and stop.sh (sourced, not run): logging and process bookkeeping.
-# A daemon counts as ours only if its recorded PID is alive AND its command line names
-# this state dir, so a recycled PID never gets signalled.
+# A process counts as ours only if it is in the session of a PID recorded in STATE/run and
+# its command line names this state dir, so a recycled PID is never signalled.
 
 log() { printf 'localcloud: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -17,7 +17,7 @@ daemon_pattern() {
 # container reaps slowly, so an exited daemon lingers as Z for a while.
 proc_running() {
   local stat state
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
   state=${stat##*) }   # comm may hold spaces or ')': cut after the last ') '
   state=${state%% *}
   [[ $state != Z && $state != X && $state != x ]]
@@ -39,39 +39,38 @@ daemon_pid() {
   proc_matches "$pid" "$(daemon_pattern "$1")" && printf '%s' "$pid"
 }
 
-# PIDs in session SID (each daemon is started with setsid, so its session id is its PID;
-# uwsgi workers stay in it) whose command line contains PATTERN.
+# PIDs in session SID whose command line contains PATTERN. Each daemon is started with
+# setsid, so its session id is its PID; uwsgi's worker stays in that session, even as an
+# orphan after its master was killed.
 session_pids() {
-  local sid=$1 pattern=$2 f stat rest pid
+  local sid=$1 pattern=$2 f stat s pid
   for f in /proc/[0-9]*/stat; do
-    stat=$(cat "$f" 2>/dev/null) || continue
-    rest=${stat##*) }
-    read -r _ _ _ s _ <<<"$rest"   # fields after comm: state ppid pgrp session
+    read -r stat 2>/dev/null <"$f" || continue
+    read -r _ _ _ s _ <<<"${stat##*) }"   # fields after comm: state ppid pgrp session
     [[ $s == "$sid" ]] || continue
     pid=${f#/proc/}; pid=${pid%/stat}
     proc_matches "$pid" "$pattern" && printf '%s\n' "$pid"
   done
 }
 
-# Stop daemon NAME: SIGTERM its recorded PID and its session, wait until all are gone
-# (deadline ${LOCALCLOUD_STOP_TIMEOUT:-20}s, then SIGKILL), remove the pidfile.
+# Stop daemon NAME: SIGTERM every process of its recorded session that is ours, wait until
+# all are gone (deadline ${LOCALCLOUD_STOP_TIMEOUT:-20}s, then SIGKILL), remove the pidfile.
 stop_daemon() {
-  local name=$1 pid pattern pids deadline
+  local name=$1 sid pattern pids left p deadline
   pattern=$(daemon_pattern "$name")
-  if pid=$(daemon_pid "$name"); then
-    pids=$(session_pids "$pid" "$pattern")
+  sid=$(cat "$STATE/run/$name.pid" 2>/dev/null) || return 0
+  if [[ $sid =~ ^[0-9]+$ ]] && pids=$(session_pids "$sid" "$pattern") && [[ -n $pids ]]; then
     log "stopping $name (pid $(echo $pids))"
     kill -TERM $pids 2>/dev/null || true
     deadline=$((SECONDS + ${LOCALCLOUD_STOP_TIMEOUT:-20}))
     while :; do
-      local left=()
+      left=()
       for p in $pids; do proc_matches "$p" "$pattern" && left+=("$p"); done
       ((${#left[@]})) || break
       if ((SECONDS >= deadline)); then
         log "$name did not exit in time; SIGKILL ${left[*]}"
         kill -KILL "${left[@]}" 2>/dev/null || true
-        deadline=$((SECONDS + 5))
-        sleep 0.5
+        sleep 1
         for p in "${left[@]}"; do
           proc_matches "$p" "$pattern" && die "$name pid $p survived SIGKILL"
         done

@@ -66,14 +66,15 @@ else
 fi
 
 start_keystone() {
-  setsid /usr/bin/uwsgi-core --ini "$STATE/etc/keystone-uwsgi.ini" \
-    </dev/null >>"$STATE/log/keystone.log" 2>&1 3>&- &
+  # cd: the daemons must not pin the caller's working directory.
+  (cd "$STATE" && exec setsid /usr/bin/uwsgi-core --ini "$STATE/etc/keystone-uwsgi.ini" \
+    </dev/null >>"$STATE/log/keystone.log" 2>&1 3>&-) &
   echo $! >"$STATE/run/keystone.pid"
 }
 start_glance() {
-  setsid "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' \
+  (cd "$STATE" && exec setsid "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' \
     --config-file "$STATE/etc/glance-api.conf" \
-    </dev/null >>"$STATE/log/glance-api.log" 2>&1 3>&- &
+    </dev/null >>"$STATE/log/glance-api.log" 2>&1 3>&-) &
   echo $! >"$STATE/run/glance.pid"
 }
 
@@ -81,16 +82,19 @@ start_glance() {
 ensure() {
   local name=$1 port=$2 pid
   if pid=$(daemon_pid "$name"); then log "$name already running (pid $pid)"; return; fi
-  port_in_use "$port" && die "port $port is taken by another process; set ${name^^}_PORT (fresh state dir) or free it"
+  stop_daemon "$name"   # leftovers of a dead daemon (an orphaned uwsgi worker), stale pidfile
+  port_in_use "$port" && die "port $port is taken by another process"
   "start_$name"
   log "started $name (pid $(cat "$STATE/run/$name.pid"), 127.0.0.1:$port)"
 }
 
 # Poll URL until it answers 2xx; fail early if daemon NAME died, or at the deadline.
 wait_ready() {
-  local name=$1 url=$2 logf=$3 pid
+  local name=$1 url=$2 logf=$3
   while ! curl -fsS -m 2 -o /dev/null "$url" 2>/dev/null; do
-    if ! pid=$(daemon_pid "$name"); then
+    # Only "is the recorded PID still running": right after the fork its command line is
+    # still bash's, so the stricter daemon_pid match could fail for a healthy start.
+    if ! proc_running "$(cat "$STATE/run/$name.pid")"; then
       log "$name exited during startup; last lines of $logf:"; tail -n 30 "$logf" >&2 || true
       die "$name did not start"
     fi
@@ -104,8 +108,24 @@ wait_ready() {
   log "$name ready: $url"
 }
 
+# Preflight, before any setup job runs: a port held by someone else fails fast.
+for d in keystone:$KEYSTONE_PORT glance:$GLANCE_PORT; do
+  daemon_pid "${d%%:*}" >/dev/null || ! port_in_use "${d#*:}" ||
+    die "port ${d#*:} is taken by another process; free it, or use a fresh state dir with ${d%%:*}_PORT set"
+done
+
 if ((fresh)); then
   log "setting up a new local cloud in $STATE"
+  # On failure, let the setup jobs finish (seconds) and stop any daemon started, so a
+  # retry does not race them while it wipes the half-made state.
+  job_glance= job_keystone=
+  on_setup_exit() {
+    local rc=$?
+    ((rc)) || return 0
+    for j in $job_glance $job_keystone; do wait "$j" 2>/dev/null || true; done
+    stop_daemon glance; stop_daemon keystone
+  }
+  trap on_setup_exit EXIT
   # A setup that died half way left no marker: stop what it started, redo from scratch.
   stop_daemon keystone; stop_daemon glance
   rm -rf "$STATE"/{etc,keys,db,glance,lock,run,log,secrets.env,settings.env,clouds.yaml}
@@ -140,10 +160,12 @@ if ((fresh)); then
     tail -n 30 "$STATE/log/setup-$2.log" >&2
     die "setup step '$2' failed (log: $STATE/log/setup-$2.log)"
   }
+  # Keystone's app loads (~2 s) without touching its database, so uwsgi starts now and
+  # imports while the setup jobs run; only identity.py below needs the bootstrap done.
+  ensure keystone "$KEYSTONE_PORT"
   join "$job_glance" glance
   ensure glance "$GLANCE_PORT"   # answers /healthcheck without Keystone
   join "$job_keystone" keystone
-  ensure keystone "$KEYSTONE_PORT"
 
   DEADLINE=$((SECONDS + ${LOCALCLOUD_TIMEOUT:-90}))
   wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"
@@ -153,6 +175,7 @@ if ((fresh)); then
     { tail -n 30 "$STATE/log/keystone.log" >&2; die "identity data setup (identity.py) failed"; }
   log "identity data done ($(elapsed)s)"
   wait_ready glance "http://127.0.0.1:$GLANCE_PORT/healthcheck" "$STATE/log/glance-api.log"
+  trap - EXIT
 else
   log "restarting the local cloud in $STATE"
   . "$STATE/secrets.env"

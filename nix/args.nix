@@ -1,0 +1,98 @@
+# The rules for nix/default.nix's arguments, shared with the fixture image
+# (test/fixtures/image/default.nix) so both refuse exactly the same values.
+#
+# Plain Nix, no nixpkgs `lib` (its `lib.assertMsg` is re-stated below): the checks run before nixpkgs
+# is fetched or imported, so a bad argument fails at once with a message saying what to pass, and
+# they can be tested on a machine without nixpkgs.
+let
+  # diskSize bounds, in MiB. components/validate.ts (DISK_SIZE_MIN, DISK_SIZE_MAX) uses the same numbers.
+  # 1 GiB: the seed's size, and room for a minimal NixOS closure (smaller fails in make-disk-image with
+  # "cptofs failed. diskSize might be too small for closure").
+  diskSizeMin = 1024;
+  # 2 TiB: the most an MBR ("legacy") partition table can address with 512-byte sectors.
+  diskSizeMax = 2097152;
+
+  # The platforms the image supports: BIOS boot with GRUB on /dev/vda.
+  systems = [ "x86_64-linux" ];
+
+  # As nixpkgs' lib.assertMsg: true, or an error with the message.
+  assertMsg = pred: msg: pred || builtins.throw msg;
+
+  # A value as it appears in a message.
+  show =
+    v:
+    if builtins.isString v || builtins.isInt v || builtins.isFloat v || builtins.isBool v || v == null then
+      builtins.toJSON v
+    else if builtins.isPath v then
+      toString v
+    else
+      "a value of type ${builtins.typeOf v}";
+
+  # `--argstr x 1024` passes the string "1024": say how to pass the value instead.
+  argstrHint = name: v: if builtins.isString v then " Pass it with --arg ${name} ${v}, not --argstr." else "";
+
+  isUrl = s: builtins.match "https?://[^/[:space:]]+/.*" s != null;
+  hasScheme = s: builtins.match "[a-zA-Z][a-zA-Z0-9+.-]*://.*" s != null;
+  isAbsolute = s: builtins.substring 0 1 s == "/";
+
+  # A local nixpkgs must have the file the image is built with.
+  isNixpkgsTree = p: builtins.pathExists (toString p + "/nixos/lib/make-disk-image.nix");
+  nixpkgsRule = ''The "nixpkgs" argument must be null (the pin in nix/pin.nix), a path or an absolute path string of a nixpkgs source tree, or an http(s) URL of a nixpkgs tarball'';
+in
+{
+  inherit diskSizeMin diskSizeMax systems;
+
+  # One check per argument: each returns true or throws a message that names the argument, states
+  # the rule and shows the value received.
+  check = {
+    kernelLatest =
+      v:
+      assertMsg (builtins.isBool v)
+        ''The "kernelLatest" argument must be a boolean (true or false); received ${show v}.${argstrHint "kernelLatest" v}'';
+
+    diskSize =
+      v:
+      assertMsg (builtins.isInt v && v >= diskSizeMin && v <= diskSizeMax)
+        ''The "diskSize" argument must be a whole number of MiB from ${toString diskSizeMin} to ${toString diskSizeMax}; received ${show v}.${argstrHint "diskSize" v}'';
+
+    system =
+      v:
+      assertMsg (builtins.elem v systems)
+        ''The "system" argument must be ${builtins.concatStringsSep " or " (map builtins.toJSON systems)} (the image boots with BIOS and GRUB on /dev/vda); received ${show v}. Pass --argstr system x86_64-linux on an x86_64-linux machine or with a builder for it.'';
+
+    extraModules =
+      v:
+      assertMsg (builtins.isList v && builtins.all builtins.isPath v)
+        ''The "extraModules" argument must be a list of paths of NixOS modules (files or directories, shipped to /etc/nixos/extra so nixos-rebuild keeps them), e.g. --arg extraModules '[ ./site.nix ]'; received ${
+          if builtins.isList v then "[ ${builtins.concatStringsSep " " (map show v)} ]" else show v
+        }.'';
+
+    nixpkgs =
+      v:
+      if v == null then
+        true
+      else if builtins.isPath v then
+        assertMsg (isNixpkgsTree v) "${nixpkgsRule}; ${show v} has no nixos/lib/make-disk-image.nix."
+      else if builtins.isString v && hasScheme v then
+        assertMsg (isUrl v) "${nixpkgsRule}; received ${show v}, which is not an http(s) URL."
+      else if builtins.isString v then
+        assertMsg (isAbsolute v) "${nixpkgsRule}; received the relative path ${show v}: make it absolute, or pass it as a path (--arg nixpkgs ${v})."
+        && assertMsg (isNixpkgsTree v) "${nixpkgsRule}; ${show v} has no nixos/lib/make-disk-image.nix."
+      else
+        builtins.throw "${nixpkgsRule}; received ${show v}.";
+  };
+
+  # The nixpkgs source tree an accepted `nixpkgs` argument designates. Lazy: nothing is fetched until
+  # the result is used. A URL is fetched without a hash (as `nix-build -I nixpkgs=<url>` would), so
+  # give the URL of a revision (.../archive/<rev>.tar.gz), not of a branch.
+  resolveNixpkgs =
+    v:
+    if v == null then
+      (import ./pin.nix).src
+    else if builtins.isPath v then
+      v
+    else if isUrl v then
+      builtins.fetchTarball v
+    else
+      /. + v;
+}

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { childrenOf, optionsOf, captureOptions, useMocks, valueOf, commandStdout, fakeImageInfo } from "../support/pulumiMocks.ts";
+
+describe("NixosImage (mocked engine)", () => {
+  let NixosImage: typeof import("../../components/index.ts").NixosImage;
+
+  before(async () => {
+    await useMocks(false);
+    ({ NixosImage } = await import("../../components/index.ts"));
+  });
+  afterEach(() => delete commandStdout.build);
+
+  it("builds with nix-build and publishes the result as a raw, bare image, with no instance", async () => {
+    const image = new NixosImage("plain", { diskSize: 2048 }, { transformations: [captureOptions] });
+    assert.equal(await valueOf(image.imageId), "plain-image-id");
+    const kinds = childrenOf("plain").map((r) => `${r.type} ${r.name}`);
+    assert.deepEqual(kinds.filter((k) => !k.startsWith("nixos-cloud-image:")), [
+      "command:local:Command plain-build",
+      "openstack:images/image:Image plain-image",
+    ]);
+    const build = childrenOf("plain").find((r) => r.name === "plain-build")!;
+    assert.match(build.inputs.create, /nix-build \S*nix --arg kernelLatest true --arg diskSize 2048 --out-link /);
+    assert.match(build.inputs.create, /cat "\$out\/nix-support\/image-info.json"/);
+    assert.equal(build.inputs.logging, "stderr");
+    assert.equal(build.inputs.addPreviousOutputInEnv, false);
+    const upload = childrenOf("plain").find((r) => r.name === "plain-image")!;
+    assert.equal(upload.inputs.localFilePath, "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-disk-image/nixos.img");
+    assert.equal(upload.inputs.diskFormat, "raw");
+    assert.equal(upload.inputs.containerFormat, "bare");
+    assert.equal(upload.inputs.verifyChecksum, true);
+    assert.equal(upload.inputs.minDiskGb, 2);
+    assert.equal(upload.inputs.visibility, "private");
+    assert.equal(upload.inputs.name, "nixos-25.05.20250612.abcdef0-0123456789abcdfghijklmnpqrsvwxyz");
+  });
+
+  it("sets the standard Glance properties and lets the user's override them", async () => {
+    new NixosImage("props", { properties: { os_version: "25.05-custom", team: "infra" } });
+    const image = await waitFor("props-image");
+    assert.deepEqual(image.inputs.properties, {
+      os_distro: "nixos",
+      os_version: "25.05-custom",
+      os_admin_user: "nixos",
+      os_type: "linux",
+      architecture: "x86_64",
+      hw_disk_bus: "virtio",
+      hw_vif_model: "virtio",
+      hw_firmware_type: "bios",
+      hw_qemu_guest_agent: "yes",
+      team: "infra",
+    });
+  });
+
+  it("gives the build a timeout, the upload a timeout, and retains old images only when asked", async () => {
+    const opts = { transformations: [captureOptions] };
+    new NixosImage("kept", { retainOldImages: true, buildTimeoutMinutes: 45, uploadTimeoutMinutes: 10 }, opts);
+    new NixosImage("dropped", {}, opts);
+    await waitFor("kept-image");
+    await waitFor("dropped-image");
+    assert.deepEqual(optionsOf.get("kept-build")?.customTimeouts, { create: "45m" });
+    assert.deepEqual(optionsOf.get("kept-image")?.customTimeouts, { create: "10m" });
+    assert.equal(optionsOf.get("kept-image")?.retainOnDelete, true);
+    assert.equal(optionsOf.get("dropped-image")?.retainOnDelete, false);
+    assert.deepEqual(optionsOf.get("dropped-build")?.customTimeouts, { create: "120m" });
+    // Create-before-delete is Pulumi's default; the component must not turn it off.
+    assert.notEqual(optionsOf.get("dropped-image")?.deleteBeforeReplace, true);
+  });
+
+  it("uses the given image name instead of the content-addressed one", async () => {
+    new NixosImage("named", { imageName: "nixos-golden" });
+    assert.equal((await waitFor("named-image")).inputs.name, "nixos-golden");
+  });
+
+  it("fails with a clear error when the build prints a broken image-info.json", async () => {
+    commandStdout.build = () => fakeImageInfo(1024, { format: "qcow2" });
+    const image = new NixosImage("broken", {});
+    await assert.rejects(valueOf(image.imagePath), /image-info.json is not valid: "format" must be "raw"; received "qcow2"/);
+  });
+
+  it("fails when the build reports another disk size than the one asked for", async () => {
+    commandStdout.build = () => fakeImageInfo(4096);
+    const image = new NixosImage("mismatch", { diskSize: 1024 });
+    await assert.rejects(valueOf(image.imagePath), /"diskSize" must equal the requested 1024; received 4096/);
+  });
+
+  it("throws on an invalid argument before registering any resource", () => {
+    assert.throws(() => new NixosImage("invalid", { diskSize: 10 }), /The "diskSize" setting must be a whole number of MiB from 1024 to 2097152; received 10\./);
+    assert.deepEqual(childrenOf("invalid"), []);
+  });
+});
+
+async function waitFor(name: string) {
+  for (let i = 0; i < 200; i++) {
+    const found = childrenOf(name).find((r) => r.name === name);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`resource ${name} was never registered`);
+}

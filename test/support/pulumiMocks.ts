@@ -1,0 +1,91 @@
+// Mocked-engine support for the unit tier: every registered resource is recorded with its inputs and,
+// through a transformation, its resource options (MockResourceArgs carries no options).
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Registered {
+  type: string;
+  name: string;
+  /** Inputs as the engine received them (resolved). */
+  inputs: Record<string, any>;
+}
+
+/** Every resource the mocked engine registered, in order. */
+export const registered: Registered[] = [];
+/** The options each child resource was given, by resource name. */
+export const optionsOf = new Map<string, pulumi.CustomResourceOptions>();
+
+/** What the fake nix build prints: a valid image-info.json for the requested disk size. */
+export function fakeImageInfo(diskSize: number, overrides: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    file: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-disk-image/nixos.img",
+    format: "raw",
+    diskSize,
+    nixosVersion: "25.05.20250612.abcdef0",
+    nixosRelease: "25.05",
+    kernelVersion: "6.15.2",
+    system: "x86_64-linux",
+    qemuGuestAgent: true,
+    bootMode: "bios",
+    ...overrides,
+  });
+}
+
+/** Overridable per test: what a Command prints, keyed by the resource name suffix. */
+export const commandStdout: { build?: (inputs: Record<string, any>) => string } = {};
+
+function stdoutFor(name: string, inputs: Record<string, any>): string | undefined {
+  if (name.endsWith("-build")) {
+    if (commandStdout.build) return commandStdout.build(inputs);
+    const size = Number(/--arg diskSize (\d+)/.exec(inputs.create)?.[1]);
+    return fakeImageInfo(size);
+  }
+  if (name.endsWith("-test-key")) {
+    return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests nixos-image-verify\n-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZQ==\n-----END OPENSSH PRIVATE KEY-----";
+  }
+  if (name.endsWith("-verify")) {
+    return JSON.stringify({ host: "192.0.2.10", port: 22, user: "nixos", ok: true, checks: [] });
+  }
+  return undefined;
+}
+
+/** Sets the mocks; `preview` makes Commands print nothing, as the engine does not run them in preview. */
+export async function useMocks(preview: boolean) {
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const state: Record<string, any> = { ...args.inputs };
+        if (args.type === "command:local:Command" && !preview) state.stdout = stdoutFor(args.name, args.inputs);
+        if (args.type === "openstack:compute/instance:Instance") state.accessIpV4 = "192.0.2.10";
+        if (args.type === "openstack:networking/floatingIp:FloatingIp") state.address = "198.51.100.7";
+        if (args.type === "openstack:compute/keypair:Keypair") state.name = `${args.name}-generated`;
+        if (args.type === "openstack:networking/secGroup:SecGroup") state.name = `${args.name}-generated`;
+        if (args.type === "openstack:images/image:Image" && !preview) state.name ??= "generated";
+        return { id: preview ? "" : `${args.name}-id`, state };
+      },
+      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    },
+    "nixos-cloud-image",
+    "unit",
+    preview,
+  );
+}
+
+/** Resource options the component gave each child, captured by a transformation on the component. */
+export const captureOptions: pulumi.ResourceTransformation = (args) => {
+  optionsOf.set(args.name, args.opts as pulumi.CustomResourceOptions);
+  return undefined;
+};
+
+/** Resolves an Output's value; `undefined` when it is unknown (as in a preview). */
+export async function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+  // isKnown and promise() are the SDK's internals that Output.apply itself uses; a failed apply rejects here.
+  const internal = output as unknown as { isKnown: Promise<boolean>; promise(): Promise<T> };
+  const value = await internal.promise();
+  return (await internal.isKnown) ? value : undefined;
+}
+
+/** The registered resources whose name starts with the component's name. */
+export function childrenOf(name: string): Registered[] {
+  return registered.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
+}
