@@ -3,7 +3,7 @@ import type { NixosImageArgs } from "./args.ts";
 import { InvalidArgumentError } from "./validate.ts";
 
 /** The stack settings this project reads, with whether each is JSON (booleans, numbers, objects) or text. */
-const KEYS: Record<keyof NixosImageArgs, "json" | "text"> = {
+export const SETTINGS: Record<keyof NixosImageArgs, "json" | "text"> = {
   kernelLatest: "json",
   diskSize: "json",
   nixpkgs: "text",
@@ -28,12 +28,12 @@ export function argsFromConfig(namespace: string): NixosImageArgs {
   const config = new pulumi.Config(namespace);
   for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
     const [ns, key] = fullKey.split(":", 2);
-    if (ns === namespace && !(key in KEYS)) {
-      throw new InvalidArgumentError(fullKey, `one of the known settings (${Object.keys(KEYS).join(", ")})`, key);
+    if (ns === namespace && !(key in SETTINGS)) {
+      throw new InvalidArgumentError(fullKey, `one of the known settings (${Object.keys(SETTINGS).join(", ")})`, key);
     }
   }
   const args: Record<string, unknown> = {};
-  for (const [key, kind] of Object.entries(KEYS)) {
+  for (const [key, kind] of Object.entries(SETTINGS)) {
     const raw = config.get(key);
     if (raw === undefined) continue;
     args[key] = kind === "text" ? raw : parseJson(raw);

@@ -38,9 +38,21 @@ let
   # A local nixpkgs must have the file the image is built with.
   isNixpkgsTree = p: builtins.pathExists (toString p + "/nixos/lib/make-disk-image.nix");
   nixpkgsRule = ''The "nixpkgs" argument must be null (the pin in nix/pin.nix), a path or an absolute path string of a nixpkgs source tree, or an http(s) URL of a nixpkgs tarball'';
+  # The diskSize rule, for a given lower bound.
+  checkDiskSize =
+    min: v:
+    assertMsg (builtins.isInt v && v >= min && v <= diskSizeMax)
+      ''The "diskSize" argument must be a whole number of MiB from ${toString min} to ${toString diskSizeMax}; received ${show v}.${argstrHint "diskSize" v}'';
 in
 {
-  inherit diskSizeMin diskSizeMax systems;
+  inherit
+    diskSizeMin
+    diskSizeMax
+    systems
+    assertMsg
+    show
+    checkDiskSize
+    ;
 
   # One check per argument: each returns true or throws a message that names the argument, states
   # the rule and shows the value received.
@@ -50,10 +62,7 @@ in
       assertMsg (builtins.isBool v)
         ''The "kernelLatest" argument must be a boolean (true or false); received ${show v}.${argstrHint "kernelLatest" v}'';
 
-    diskSize =
-      v:
-      assertMsg (builtins.isInt v && v >= diskSizeMin && v <= diskSizeMax)
-        ''The "diskSize" argument must be a whole number of MiB from ${toString diskSizeMin} to ${toString diskSizeMax}; received ${show v}.${argstrHint "diskSize" v}'';
+    diskSize = checkDiskSize diskSizeMin;
 
     system =
       v:

@@ -124,9 +124,10 @@ in
       environment.HOME = "/root";
       serviceConfig.Type = "oneshot";
       script = ''
-        nix-channel --add ${lib.escapeShellArg cfg.channel} nixos
+        channel=${lib.escapeShellArg cfg.channel}
+        nix-channel --add "$channel" nixos
         nix-channel --update nixos ||
-          echo "Could not fetch ${cfg.channel}; run 'nixos-rebuild switch --upgrade' once it is reachable." >&2
+          echo "Could not fetch $channel; run 'nixos-rebuild switch --upgrade' once it is reachable." >&2
       '';
     };
   };

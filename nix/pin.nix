@@ -21,7 +21,7 @@ rec {
   # Commit date of `rev` (UTC, YYYYMMDD): with it the image reports the version the nixpkgs flake
   # would give this revision, e.g. "25.11.20260225.1267bb4", instead of "25.11pre-git".
   lastModifiedDate = "20260225";
-  # The branch `rev` comes from, for people reading this file; nothing evaluates it.
+  # The branch `rev` comes from. The fixture image (test/fixtures/image) takes its release from it.
   branch = "nixos-25.11";
 
   # The unpacked source. Fetched lazily: argument checks in default.nix run before this is forced.

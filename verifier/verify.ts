@@ -56,12 +56,17 @@ export function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** The last part of ssh-keygen's complaint, without the temp path ("Load key \"/tmp/...\": invalid format"). */
+function keygenError(stderr: string): string {
+  return stderr.trim().split(": ").pop() || "rejected";
+}
+
 async function checkPrivateKey(keyFile: string, source: string): Promise<void> {
   const result = await execa("ssh-keygen", ["-y", "-P", "", "-f", keyFile], { reject: false, stdin: "ignore" });
   if (result.code === "ENOENT") throw new Error("ssh-keygen was not found on PATH: install the OpenSSH client.");
   if (result.exitCode !== 0) {
     throw new UsageError(
-      `The "--identity" option must be an unencrypted OpenSSH private key: ${source} is not one (ssh-keygen: ${String(result.stderr).replaceAll(keyFile, "key").trim()}).`,
+      `The "--identity" option must be an unencrypted OpenSSH private key: ${source} is not one (ssh-keygen: ${keygenError(String(result.stderr))}).`,
     );
   }
 }
@@ -153,7 +158,7 @@ async function reach(settings: Settings, workspace: Workspace, onProgress?: (lin
       id: reachableCheckId,
       name: "SSH unreachable",
       ok: false,
-      reason: `nothing completed an SSH connection to ${where} within ${timeoutSeconds}s (last error: ${lastError})`,
+      reason: `could not open an SSH connection to ${where} within ${timeoutSeconds}s (last error: ${lastError})`,
     },
   };
 }

@@ -1,9 +1,23 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2153  # STATE (absolute state dir) is set by the sourcing script
 # Shared by start.sh and stop.sh (sourced, not run): logging and process bookkeeping.
 # A process counts as ours only if it is in the session of a PID recorded in STATE/run and
 # its command line names this state dir, so a recycled PID is never signalled.
 
 log() { printf 'localcloud: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# A state dir is ours if it holds our lock file (created first thing in every state dir).
+# start.sh refuses a non-empty dir without it, and stop.sh --purge deletes only ours, so a
+# mistyped STATE_DIR (say $HOME) is never wiped.
+is_state_dir() { [[ -e $STATE/.localcloud-lock ]]; }
+
+# Serialise start.sh/stop.sh runs on one state dir (fd 8; daemons must not inherit it,
+# or they would hold the lock for their whole life).
+lock_state() {
+  exec 8>"$STATE/.localcloud-lock"
+  flock -w "${LOCALCLOUD_LOCK_TIMEOUT:-300}" 8 || die "another start.sh/stop.sh holds $STATE/.localcloud-lock"
+}
 
 # The two daemons: name -> a string their command line contains (it includes $STATE).
 daemon_pattern() {
@@ -56,16 +70,17 @@ session_pids() {
 # Stop daemon NAME: SIGTERM every process of its recorded session that is ours, wait until
 # all are gone (deadline ${LOCALCLOUD_STOP_TIMEOUT:-20}s, then SIGKILL), remove the pidfile.
 stop_daemon() {
-  local name=$1 sid pattern pids left p deadline
+  local name=$1 sid pattern pids=() left p deadline
   pattern=$(daemon_pattern "$name")
   sid=$(cat "$STATE/run/$name.pid" 2>/dev/null) || return 0
-  if [[ $sid =~ ^[0-9]+$ ]] && pids=$(session_pids "$sid" "$pattern") && [[ -n $pids ]]; then
-    log "stopping $name (pid $(echo $pids))"
-    kill -TERM $pids 2>/dev/null || true
+  [[ $sid =~ ^[0-9]+$ ]] && mapfile -t pids < <(session_pids "$sid" "$pattern")
+  if ((${#pids[@]})); then
+    log "stopping $name (pid ${pids[*]})"
+    kill -TERM "${pids[@]}" 2>/dev/null || true
     deadline=$((SECONDS + ${LOCALCLOUD_STOP_TIMEOUT:-20}))
     while :; do
       left=()
-      for p in $pids; do proc_matches "$p" "$pattern" && left+=("$p"); done
+      for p in "${pids[@]}"; do proc_matches "$p" "$pattern" && left+=("$p"); done
       ((${#left[@]})) || break
       if ((SECONDS >= deadline)); then
         log "$name did not exit in time; SIGKILL ${left[*]}"

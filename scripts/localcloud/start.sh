@@ -32,6 +32,9 @@ done
 
 mkdir -p "$STATE"
 STATE=$(cd "$STATE" && pwd)
+is_state_dir || [[ -z $(ls -A "$STATE") ]] ||
+  die "$STATE is not empty and not a localcloud state dir; give an empty or new directory"
+lock_state
 
 port_in_use() { (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -60,21 +63,23 @@ if ((fresh)); then
   GLANCE_PORT=${GLANCE_PORT:-9292}
 else
   want_k=${KEYSTONE_PORT:-} want_g=${GLANCE_PORT:-}
+  # shellcheck source=/dev/null
   . "$STATE/settings.env"
-  [[ -z $want_k || $want_k == "$KEYSTONE_PORT" ]] && [[ -z $want_g || $want_g == "$GLANCE_PORT" ]] ||
+  if [[ -n $want_k && $want_k != "$KEYSTONE_PORT" ]] || [[ -n $want_g && $want_g != "$GLANCE_PORT" ]]; then
     die "$STATE was set up with KEYSTONE_PORT=$KEYSTONE_PORT GLANCE_PORT=$GLANCE_PORT; use another state dir or stop.sh --purge it"
+  fi
 fi
 
 start_keystone() {
   # cd: the daemons must not pin the caller's working directory.
   (cd "$STATE" && exec setsid /usr/bin/uwsgi-core --ini "$STATE/etc/keystone-uwsgi.ini" \
-    </dev/null >>"$STATE/log/keystone.log" 2>&1 3>&-) &
+    </dev/null >>"$STATE/log/keystone.log" 2>&1 3>&- 8>&-) &
   echo $! >"$STATE/run/keystone.pid"
 }
 start_glance() {
   (cd "$STATE" && exec setsid "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' \
     --config-file "$STATE/etc/glance-api.conf" \
-    </dev/null >>"$STATE/log/glance-api.log" 2>&1 3>&-) &
+    </dev/null >>"$STATE/log/glance-api.log" 2>&1 3>&- 8>&-) &
   echo $! >"$STATE/run/glance.pid"
 }
 
@@ -110,15 +115,17 @@ wait_ready() {
 
 # Preflight, before any setup job runs: a port held by someone else fails fast.
 for d in keystone:$KEYSTONE_PORT glance:$GLANCE_PORT; do
-  daemon_pid "${d%%:*}" >/dev/null || ! port_in_use "${d#*:}" ||
-    die "port ${d#*:} is taken by another process; free it, or use a fresh state dir with ${d%%:*}_PORT set"
+  name=${d%%:*} port=${d#*:}
+  [[ $port =~ ^[0-9]+$ ]] || die "${name^^}_PORT=$port is not a port number"
+  daemon_pid "$name" >/dev/null || ! port_in_use "$port" ||
+    die "port $port is taken by another process; free it, or use a fresh state dir with ${name^^}_PORT set"
 done
 
 if ((fresh)); then
   log "setting up a new local cloud in $STATE"
   # On failure, let the setup jobs finish (seconds) and stop any daemon started, so a
   # retry does not race them while it wipes the half-made state.
-  job_glance= job_keystone=
+  job_glance='' job_keystone=''
   on_setup_exit() {
     local rc=$?
     ((rc)) || return 0
@@ -128,7 +135,7 @@ if ((fresh)); then
   trap on_setup_exit EXIT
   # A setup that died half way left no marker: stop what it started, redo from scratch.
   stop_daemon keystone; stop_daemon glance
-  rm -rf "$STATE"/{etc,keys,db,glance,lock,run,log,secrets.env,settings.env,clouds.yaml}
+  rm -rf "${STATE:?}"/{etc,keys,db,glance,lock,run,log,secrets.env,settings.env,clouds.yaml}
   mkdir -p "$STATE"/{etc,keys,db,glance/{images,staging,tasks},lock,run,log}
 
   printf 'KEYSTONE_PORT=%s\nGLANCE_PORT=%s\n' "$KEYSTONE_PORT" "$GLANCE_PORT" >"$STATE/settings.env"
@@ -138,6 +145,7 @@ if ((fresh)); then
     printf 'DEMO_PASSWORD=%s\n' "$(new_password)"
   } >"$STATE/secrets.env"
   chmod 600 "$STATE/secrets.env"
+  # shellcheck source=/dev/null
   . "$STATE/secrets.env"
 
   render keystone.conf.in "$STATE/etc/keystone.conf"
@@ -147,12 +155,12 @@ if ((fresh)); then
 
   # Glance's schema does not need Keystone: migrate it while Keystone is set up.
   (glance_entry glance.cmd.manage --config-file "$STATE/etc/glance-api.conf" db_sync &&
-     set_wal "$STATE/db/glance.sqlite") >"$STATE/log/setup-glance.log" 2>&1 3>&- &
+     set_wal "$STATE/db/glance.sqlite") >"$STATE/log/setup-glance.log" 2>&1 3>&- 8>&- &
   job_glance=$!
   # db_sync, fernet_setup, credential_setup, bootstrap with one Keystone import (see file).
   (OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD "$PY" "$HERE/keystone_setup.py" \
      "$STATE/etc/keystone.conf" "http://127.0.0.1:$KEYSTONE_PORT/v3/" "$REGION" &&
-     set_wal "$STATE/db/keystone.sqlite") >"$STATE/log/setup-keystone.log" 2>&1 3>&- &
+     set_wal "$STATE/db/keystone.sqlite") >"$STATE/log/setup-keystone.log" 2>&1 3>&- 8>&- &
   job_keystone=$!
 
   join() {  # join JOB NAME: wait for a setup job, fail with its log tail
@@ -171,13 +179,14 @@ if ((fresh)); then
   wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"
   KEYSTONE_URL=http://127.0.0.1:$KEYSTONE_PORT/v3 GLANCE_URL=http://127.0.0.1:$GLANCE_PORT \
   REGION=$REGION ADMIN_PASSWORD=$ADMIN_PASSWORD GLANCE_PASSWORD=$GLANCE_PASSWORD \
-  DEMO_PASSWORD=$DEMO_PASSWORD "$PY" "$HERE/identity.py" 3>&- ||
+  DEMO_PASSWORD=$DEMO_PASSWORD "$PY" "$HERE/identity.py" 3>&- 8>&- ||
     { tail -n 30 "$STATE/log/keystone.log" >&2; die "identity data setup (identity.py) failed"; }
   log "identity data done ($(elapsed)s)"
   wait_ready glance "http://127.0.0.1:$GLANCE_PORT/healthcheck" "$STATE/log/glance-api.log"
   trap - EXIT
 else
   log "restarting the local cloud in $STATE"
+  # shellcheck source=/dev/null
   . "$STATE/secrets.env"
   ensure keystone "$KEYSTONE_PORT"
   ensure glance "$GLANCE_PORT"

@@ -28,16 +28,20 @@ if [[ ! -d $STATE ]]; then
   exit 0
 fi
 STATE=$(cd "$STATE" && pwd)
+if ! is_state_dir; then
+  [[ -z $(ls -A "$STATE") ]] || die "$STATE is not a localcloud state dir; not touching it"
+  ((purge)) && rmdir "$STATE"
+  log "empty dir $STATE: nothing to stop"
+  exit 0
+fi
+lock_state
 
 # Glance first: it is the one that talks to Keystone.
 stop_daemon glance
 stop_daemon keystone
-log "stopped (state kept in $STATE)"
-
 if ((purge)); then
-  # Refuse to rm -rf something that is not one of our state dirs.
-  [[ -f $STATE/settings.env || -f $STATE/etc/keystone.conf || -z $(ls -A "$STATE") ]] ||
-    die "$STATE does not look like a localcloud state dir; not deleting it"
   rm -rf "$STATE"
-  log "purged $STATE"
+  log "stopped; purged $STATE"
+else
+  log "stopped; state kept in $STATE"
 fi

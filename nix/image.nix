@@ -1,0 +1,152 @@
+# The image: ./configuration.nix evaluated with the build's settings, written by nixpkgs'
+# make-disk-image.nix as one raw disk (MBR, BIOS boot), with /etc/nixos filled so the instance can
+# rebuild itself, and described by $out/nix-support/image-info.json:
+#
+#   { "file": "/nix/store/...-nixos-openstack-image-.../nixos.img", "format": "raw", "diskSize": 1024,
+#     "nixosVersion": "25.11.20260225.1267bb4", "nixosRelease": "25.11", "kernelVersion": "6.18.9",
+#     "system": "x86_64-linux", "qemuGuestAgent": true, "bootMode": "bios" }
+#
+# Called by ./default.nix with checked arguments; `nixpkgs` is a source tree, `pin` is ./pin.nix when
+# the tree is the pin (null otherwise).
+{
+  nixpkgs,
+  pin,
+  system,
+  kernelLatest,
+  diskSize,
+  extraModules,
+}:
+let
+  lib = import (nixpkgs + "/lib");
+  evalConfig = import (nixpkgs + "/nixos/lib/eval-config.nix");
+
+  # The release the image is first built from: system.stateVersion of every instance.
+  stateVersion = lib.trivial.release;
+
+  # Extra modules go to /etc/nixos/extra/<n>-<name>. A module that imports files next to it should
+  # be given as its directory (with a default.nix), so the files travel with it.
+  extra = lib.imap0 (i: source: {
+    inherit source;
+    name =
+      let
+        base = baseNameOf (toString source);
+      in
+      "extra/${toString i}-${if builtins.match "[A-Za-z0-9._+-]+" base != null then base else "module"}";
+  }) extraModules;
+
+  # /etc/nixos/image-settings.nix on the instance: what ./configuration.nix needs to rebuild the
+  # system the image was built with.
+  settingsFile = builtins.toFile "image-settings.nix" ''
+    # Generated when this image was built (nix/image.nix); ./configuration.nix imports it.
+    # Edit it to change these settings, then run nixos-rebuild switch.
+    {
+      imports = [ ${lib.concatMapStringsSep " " (e: ''(./. + "/${e.name}")'') extra} ];
+      # Boot linuxPackages_latest (true) or the release's default linuxPackages (false).
+      nixosCloudImage.kernelLatest = ${lib.boolToString kernelLatest};
+      # The release this instance was first installed with. Do not change it; see
+      # https://nixos.org/manual/nixos/stable/options#opt-system.stateVersion
+      system.stateVersion = "${stateVersion}";
+    }
+  '';
+
+  # The same settings for the build, which evaluates ./configuration.nix from the source tree (where
+  # ./image-settings.nix is empty) and the extra modules from where they are.
+  settingsModule = {
+    imports = extraModules;
+    nixosCloudImage.kernelLatest = kernelLatest;
+    system.stateVersion = stateVersion;
+  };
+
+  # A GitHub tarball has no .version-suffix, which would make the version "25.11pre-git". For the pin,
+  # name it as the nixpkgs flake would. Build-only: on the instance the channel names its own version.
+  versionModule = lib.optionalAttrs (pin != null) {
+    system.nixos.versionSuffix = ".${pin.lastModifiedDate}.${builtins.substring 0 7 pin.rev}";
+    system.nixos.revision = pin.rev;
+  };
+
+  nixos = evalConfig (
+    {
+      inherit system;
+      modules = [
+        ./configuration.nix
+        settingsModule
+        versionModule
+      ];
+    }
+    # Without this, eval-config.nix (up to 25.05) imports $NIXOS_EXTRA_MODULE_PATH: keep the build pure.
+    // lib.optionalAttrs (builtins.functionArgs evalConfig ? extraModules) { extraModules = [ ]; }
+  );
+  inherit (nixos) config pkgs;
+
+  # What the image holds in /etc/nixos besides configuration.nix (make-disk-image's configFile).
+  contents = [
+    {
+      source = ./cloud.nix;
+      target = "/etc/nixos/cloud.nix";
+    }
+    {
+      source = settingsFile;
+      target = "/etc/nixos/image-settings.nix";
+    }
+  ]
+  ++ map (e: {
+    inherit (e) source;
+    target = "/etc/nixos/${e.name}";
+  }) extra;
+
+  fileName = "nixos.img";
+
+  # nix-support/image-info.json; `file` is filled in by Nix with the output path.
+  imageInfo = {
+    file = "${builtins.placeholder "out"}/${fileName}";
+    format = "raw";
+    inherit diskSize;
+    nixosVersion = config.system.nixos.version;
+    nixosRelease = config.system.nixos.release;
+    kernelVersion = config.boot.kernelPackages.kernel.version;
+    system = pkgs.stdenv.hostPlatform.system;
+    qemuGuestAgent = config.services.qemuGuest.enable;
+    bootMode = "bios";
+  };
+
+  image = import (nixpkgs + "/nixos/lib/make-disk-image.nix") {
+    inherit
+      lib
+      config
+      pkgs
+      diskSize
+      contents
+      ;
+    name = "nixos-openstack-image-${config.system.nixos.label}";
+    baseName = lib.removeSuffix ".img" fileName;
+    format = "raw";
+    partitionTableType = "legacy";
+    fsType = "ext4";
+    label = "nixos";
+    configFile = ./configuration.nix;
+    # No bundled nixpkgs: see the channel in ./cloud.nix.
+    copyChannel = false;
+    postVM = ''
+      size=$(${pkgs.coreutils}/bin/stat -c %s "$diskImage")
+      if [ "$size" -ne ${toString (diskSize * 1048576)} ]; then
+        echo "$diskImage is $size bytes, not ${toString diskSize} MiB" >&2
+        exit 1
+      fi
+      mkdir -p $out/nix-support
+      printf '%s\n' ${lib.escapeShellArg (builtins.toJSON imageInfo)} > $out/nix-support/image-info.json
+    '';
+  };
+in
+image
+// {
+  # For tests and `nix repl`: the NixOS configuration, the image-info document (with `file` still a
+  # placeholder), and the files /etc/nixos receives ({ source, target }).
+  inherit config imageInfo;
+  etcNixos = [
+    {
+      source = ./configuration.nix;
+      target = "/etc/nixos/configuration.nix";
+    }
+  ]
+  ++ contents;
+}

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { argsFromConfig, SETTINGS } from "../../components/config.ts";
+import { resolveArgs } from "../../components/validate.ts";
+
+const NS = "nixos-cloud-image";
+
+/** Stack configuration as the CLI hands it to the program: every value a string, objects as JSON. */
+function withConfig(values: Record<string, string>) {
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(values).map(([k, v]) => [`${NS}:${k}`, v])));
+}
+
+describe("argsFromConfig", () => {
+  afterEach(() => pulumi.runtime.setAllConfig({}));
+
+  it("reads typed values, text values and objects", () => {
+    withConfig({
+      kernelLatest: "false",
+      diskSize: "2048",
+      visibility: "public",
+      imageName: "1234",
+      properties: '{"team":"infra"}',
+      verify: '{"flavorName":"m1.small","networkName":"net","sshSourceCidr":"10.0.0.0/8"}',
+    });
+    assert.deepEqual(argsFromConfig(NS), {
+      kernelLatest: false,
+      diskSize: 2048,
+      visibility: "public",
+      imageName: "1234",
+      properties: { team: "infra" },
+      verify: { flavorName: "m1.small", networkName: "net", sshSourceCidr: "10.0.0.0/8" },
+    });
+  });
+
+  it("passes a value of the wrong type on, so validation names the full key and the value", () => {
+    withConfig({ diskSize: "big" });
+    assert.throws(() => resolveArgs(argsFromConfig(NS), `${NS}:`), /The "nixos-cloud-image:diskSize" setting must be a whole number of MiB from 1024 to 2097152; received "big"\./);
+  });
+
+  it("rejects an unknown key in the project's namespace, such as a typo", () => {
+    withConfig({ kernelLatst: "false" });
+    assert.throws(() => argsFromConfig(NS), /The "nixos-cloud-image:kernelLatst" setting must be one of the known settings \(kernelLatest, diskSize/);
+  });
+
+  it("leaves other namespaces alone", () => {
+    pulumi.runtime.setAllConfig({ "openstack:cloud": "local" });
+    assert.deepEqual(argsFromConfig(NS), {});
+  });
+});
+
+describe("Pulumi.yaml", () => {
+  const project = parse(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8"));
+
+  it("declares, describes and defaults every setting the component reads, as the component does", () => {
+    withConfig({});
+    const defaults = resolveArgs({});
+    const declared = Object.keys(project.config).sort();
+    assert.deepEqual(declared, Object.keys(SETTINGS).sort());
+    for (const [key, decl] of Object.entries<any>(project.config)) {
+      assert.ok(decl.description, `${key} has a description`);
+      if ("default" in decl) assert.deepEqual(decl.default, (defaults as any)[key], `default of ${key}`);
+    }
+  });
+});

@@ -1,0 +1,193 @@
+// The engine tier: the real Pulumi CLI, language host and plugins, a real nix-build of the fixture image,
+// and a real Keystone + Glance on 127.0.0.1. Tests run in order and share one stack.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
+import { Glance } from "./support/glance.ts";
+import type { GlanceImage } from "./support/glance.ts";
+import { LocalCloud } from "./support/localCloud.ts";
+import { changed, makeProject, makeStack, plannedOps } from "./support/project.ts";
+import type { Project } from "./support/project.ts";
+
+const NS = "nixos-cloud-image";
+const PASSWORD_KEY = "openstack:password";
+
+function md5(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("md5");
+    createReadStream(file).on("data", (d) => hash.update(d)).on("end", () => resolve(hash.digest("hex"))).on("error", reject);
+  });
+}
+
+describe("pulumi up / preview / destroy against a local Glance", function () {
+  const cloud = new LocalCloud();
+  let project: Project;
+  let stack: Stack;
+  let glance: Glance;
+  let password: string;
+  let first: { id: string; path: string };
+
+  const set = (key: string, value: string) => stack.setConfig(`${NS}:${key}`, { value });
+  const up = async () => {
+    const events: EngineEvent[] = [];
+    const result = await stack.up({ onEvent: (e) => events.push(e), onOutput: (o) => process.stderr.write(o) });
+    return { result, events };
+  };
+  const output = async (name: string) => (await stack.outputs())[name]?.value as string;
+  const stackImages = async () => (await glance.images()).filter((i) => i.name.startsWith("nixos-"));
+
+  before(async function () {
+    this.timeout(300_000);
+    const cloudsYaml = await cloud.start();
+    glance = new Glance(cloudsYaml, cloud.glanceUrl);
+    assert.deepEqual(await stackImages(), [], "a fresh Glance has no NixOS images");
+    project = makeProject();
+    stack = await makeStack(project, "e2e", { OS_CLIENT_CONFIG_FILE: cloudsYaml });
+    // The provider's password as a secret config value: the state must never hold it in plain text.
+    password = readFileSync(cloudsYaml, "utf8").match(/password: *"?([^"\n]+)"?/)![1];
+    await stack.setAllConfig({
+      "openstack:cloud": { value: "local" },
+      [PASSWORD_KEY]: { value: password, secret: true },
+      [`${NS}:source`]: { value: project.fixture },
+      [`${NS}:diskSize`]: { value: "1024" },
+    });
+  });
+
+  after(async function () {
+    this.timeout(300_000);
+    if (stack) await stack.destroy().catch(() => undefined);
+    await cloud.stop();
+    project?.remove();
+  });
+
+  it("pulumi up builds with nix-build and uploads an active image with the file's checksum and the properties", async () => {
+    const { result } = await up();
+    assert.equal(result.summary.result, "succeeded");
+    first = { id: await output("imageId"), path: await output("imagePath") };
+    const image = await glance.image(first.id);
+    assert.equal(image.status, "active");
+    assert.equal(image.disk_format, "raw");
+    assert.equal(image.container_format, "bare");
+    assert.equal(image.checksum, await md5(first.path));
+    assert.equal(image.min_disk, 1);
+    assert.equal(image.visibility, "private");
+    for (const [key, value] of Object.entries({ os_distro: "nixos", os_admin_user: "nixos", os_type: "linux", hw_disk_bus: "virtio", architecture: "x86_64" })) {
+      assert.equal(image[key], value, `Glance property ${key}`);
+    }
+    const info = JSON.parse(readFileSync(path.join(path.dirname(first.path), "nix-support/image-info.json"), "utf8"));
+    assert.equal(image.os_version, info.nixosRelease);
+    assert.match(image.name, new RegExp(`^nixos-${info.nixosVersion.replace(/\./g, "\\.")}-[0-9a-z]{32}$`));
+    // The build is a GC root while the stack holds it.
+    assert.equal(readdirSync(path.join(project.dir, ".nixos-cloud-image/gcroots")).length, 1);
+  });
+
+  it("pulumi preview reports no changes and a second pulumi up does nothing", async () => {
+    assert.deepEqual(changed(await plannedOps(stack)), {});
+    const { result } = await up();
+    assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+    assert.equal(await output("imageId"), first.id);
+  });
+
+  const edits: [string, () => Promise<void> | void, () => Promise<void> | void][] = [
+    ["diskSize", () => set("diskSize", "1100"), () => set("diskSize", "1024")],
+    ["kernelLatest", () => set("kernelLatest", "false"), () => stack.removeConfig(`${NS}:kernelLatest`)],
+    [
+      "a source file of the expression",
+      () => writeFileSync(path.join(project.fixture, "default.nix"), "\n# an edit\n", { flag: "a" }),
+      () => {
+        const file = path.join(project.fixture, "default.nix");
+        writeFileSync(file, readFileSync(file, "utf8").replace(/\n# an edit\n$/, ""));
+      },
+    ],
+  ];
+  for (const [what, change, undo] of edits) {
+    it(`a change of ${what} makes pulumi preview replace the build and the image, and nothing else`, async () => {
+      await change();
+      const ops = changed(await plannedOps(stack));
+      await undo();
+      assert.deepEqual(ops, { "nixos-build": "replace", "nixos-image": "replace" });
+      assert.deepEqual(changed(await plannedOps(stack)), {}, "undoing the change restores a no-op preview");
+    });
+  }
+
+  it("pulumi up after a change creates the new image before deleting the old one", async () => {
+    await set("diskSize", "1100");
+    const { events } = await up();
+    const order = events
+      .map((e) => e.resOutputsEvent?.metadata)
+      .filter((m) => m?.urn.endsWith("::nixos-image"))
+      .map((m) => m!.op);
+    assert.deepEqual(order, ["create-replacement", "replace", "delete-replaced"]);
+    const current = await output("imageId");
+    assert.notEqual(current, first.id);
+    assert.equal((await glance.image(current)).min_disk, 2);
+    assert.deepEqual((await stackImages()).map((i) => i.id), [current], "the old image is gone from Glance");
+    first = { id: current, path: await output("imagePath") };
+  });
+
+  it("a Nix expression that fails stops pulumi up with Nix's error and leaves Glance and the stack as they were", async () => {
+    const broken = path.join(project.dir, "..", "broken");
+    writeFileSync(path.join(project.dir, "..", "broken.nix"), 'args: throw "fixture: broken on purpose"\n');
+    await set("source", `${broken}.nix`);
+    await assert.rejects(up(), /fixture: broken on purpose/);
+    await set("source", project.fixture);
+    assert.deepEqual((await stackImages()).map((i) => i.id), [first.id]);
+    assert.deepEqual(changed(await plannedOps(stack)), {});
+  });
+
+  it("Glance dying during the upload fails pulumi up clearly, and the next pulumi up converges with no stray images", async () => {
+    await set("diskSize", "3072");
+    const known = new Set((await stackImages()).map((i) => i.id));
+    const running = up();
+    running.catch(() => undefined);
+    let uploading: GlanceImage | undefined;
+    for (let i = 0; i < 600 && !uploading; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      uploading = (await stackImages()).find((img) => !known.has(img.id) && img.status === "saving");
+    }
+    assert.ok(uploading, "the upload was seen in progress");
+    cloud.killGlance();
+    await assert.rejects(running, (err: Error) => {
+      assert.match(err.message, /nixos-image/);
+      assert.match(err.message, /connection refused|EOF|connection reset|broken pipe|error uploading|Error/i);
+      return true;
+    });
+    await cloud.start();
+    const { result } = await up();
+    assert.equal(result.summary.result, "succeeded");
+    const current = await output("imageId");
+    const images = await stackImages();
+    assert.deepEqual(images.map((i) => i.id), [current], `only the stack's image is left: ${JSON.stringify(images.map((i) => [i.id, i.status]))}`);
+    assert.equal(images[0].status, "active");
+    first = { id: current, path: await output("imagePath") };
+  });
+
+  it("with retainOldImages on, a replaced image stays in Glance", async () => {
+    await set("retainOldImages", "true");
+    await up();
+    await set("diskSize", "1024");
+    await up();
+    const current = await output("imageId");
+    const ids = (await stackImages()).map((i) => i.id).sort();
+    assert.deepEqual(ids, [current, first.id].sort());
+    await glance.remove(first.id);
+    await set("retainOldImages", "false");
+    await up();
+  });
+
+  it("pulumi destroy leaves no image of the stack in Glance, no GC root, and no secret in plain text in the state", async () => {
+    const { summary } = await stack.destroy();
+    assert.equal(summary.result, "succeeded");
+    assert.deepEqual(await stackImages(), []);
+    assert.deepEqual(readdirSync(path.join(project.dir, ".nixos-cloud-image/gcroots")), []);
+    const stateDir = new URL(project.backend).pathname;
+    const stateFiles = readdirSync(stateDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    assert.ok(stateFiles.length > 0 && existsSync(stateDir));
+    for (const file of stateFiles) {
+      const text = readFileSync(path.join(file.parentPath, file.name), "utf8");
+      assert.ok(!text.includes(password), `${file.name} holds the provider password in plain text`);
+    }
+  });
+});

@@ -1,0 +1,65 @@
+// Reads Glance directly (not through Pulumi), so the e2e tests check what really reached the cloud.
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+
+export interface GlanceImage {
+  id: string;
+  name: string;
+  status: string;
+  checksum: string | null;
+  size: number | null;
+  visibility: string;
+  min_disk: number;
+  tags: string[];
+  [property: string]: unknown;
+}
+
+export class Glance {
+  private token?: string;
+  private readonly auth: { auth_url: string; username: string; password: string; project_name: string };
+
+  constructor(cloudsYaml: string, private readonly glanceUrl: string, cloud = "local") {
+    this.auth = parse(readFileSync(cloudsYaml, "utf8")).clouds[cloud].auth;
+  }
+
+  private async login(): Promise<string> {
+    const body = {
+      auth: {
+        identity: { methods: ["password"], password: { user: { name: this.auth.username, domain: { id: "default" }, password: this.auth.password } } },
+        scope: { project: { name: this.auth.project_name, domain: { id: "default" } } },
+      },
+    };
+    const res = await fetch(`${this.auth.auth_url.replace(/\/$/, "")}/auth/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`Keystone refused the test's login: ${res.status} ${await res.text()}`);
+    return res.headers.get("x-subject-token")!;
+  }
+
+  private async request(method: string, path: string): Promise<Response> {
+    this.token ??= await this.login();
+    const res = await fetch(`${this.glanceUrl}${path}`, { method, headers: { "x-auth-token": this.token } });
+    if (!res.ok) throw new Error(`Glance ${method} ${path}: ${res.status} ${await res.text()}`);
+    return res;
+  }
+
+  private async get(path: string): Promise<any> {
+    return (await this.request("GET", path)).json();
+  }
+
+  /** Deletes an image the stack no longer manages (one it retained). */
+  async remove(id: string): Promise<void> {
+    await this.request("DELETE", `/v2/images/${id}`);
+  }
+
+  /** Every image the test's project can see (admin sees all), any status. */
+  async images(): Promise<GlanceImage[]> {
+    return (await this.get("/v2/images?limit=1000")).images;
+  }
+
+  async image(id: string): Promise<GlanceImage> {
+    return this.get(`/v2/images/${id}`);
+  }
+}

@@ -1,0 +1,33 @@
+// The real Keystone + Glance of scripts/localcloud, on ports of the tests' own so a developer's running
+// local cloud is left alone.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+
+const SCRIPTS = fileURLToPath(new URL("../../../scripts/localcloud", import.meta.url));
+const PORTS = { KEYSTONE_PORT: "15000", GLANCE_PORT: "19292" };
+
+export class LocalCloud {
+  readonly state = mkdtempSync(path.join(tmpdir(), "nci-cloud-"));
+  readonly glanceUrl = `http://127.0.0.1:${PORTS.GLANCE_PORT}`;
+  cloudsYaml = "";
+
+  /** Starts (or restarts whatever is not running) and returns the clouds.yaml path. */
+  async start(): Promise<string> {
+    const { stdout } = await execa(path.join(SCRIPTS, "start.sh"), [this.state], { env: PORTS, stderr: "inherit" });
+    this.cloudsYaml = stdout.trim().split("\n").pop()!;
+    return this.cloudsYaml;
+  }
+
+  async stop(): Promise<void> {
+    await execa(path.join(SCRIPTS, "stop.sh"), ["--purge", this.state], { stderr: "inherit" });
+  }
+
+  /** Kills Glance at once, as a crash would. */
+  killGlance(): void {
+    const pid = Number(readFileSync(path.join(this.state, "run/glance.pid"), "utf8"));
+    process.kill(pid, "SIGKILL");
+  }
+}

@@ -1,0 +1,65 @@
+// A throwaway copy of this project (sharing node_modules) with its own file backend, so the e2e tier never
+// writes stack files or state into the checkout.
+import { cpSync, mkdtempSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
+import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation/index.js";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "bin", "verifier", "nix"];
+
+export interface Project {
+  dir: string;
+  /** A copy of test/fixtures/image that tests may edit. */
+  fixture: string;
+  backend: string;
+  remove(): void;
+}
+
+export function makeProject(): Project {
+  const dir = mkdtempSync(path.join(tmpdir(), "nci-e2e-"));
+  for (const entry of PROGRAM) cpSync(path.join(ROOT, entry), path.join(dir, "project", entry), { recursive: true });
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "project", "node_modules"));
+  cpSync(path.join(ROOT, "test/fixtures/image"), path.join(dir, "fixture"), { recursive: true });
+  mkdirSync(path.join(dir, "state"));
+  return {
+    dir: path.join(dir, "project"),
+    fixture: path.join(dir, "fixture"),
+    backend: `file://${path.join(dir, "state")}`,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function makeStack(project: Project, name: string, env: Record<string, string>): Promise<Stack> {
+  return LocalWorkspace.createOrSelectStack(
+    { stackName: name, workDir: project.dir },
+    {
+      envVars: {
+        PULUMI_BACKEND_URL: project.backend,
+        PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
+        PULUMI_SKIP_UPDATE_CHECK: "1",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "1",
+        ...env,
+      },
+    },
+  );
+}
+
+/** The operation preview plans for each resource, by resource name (the last part of its URN). */
+export async function plannedOps(stack: Stack): Promise<Record<string, OpType>> {
+  const ops: Record<string, OpType> = {};
+  await stack.preview({
+    onEvent: (event: EngineEvent) => {
+      const meta = event.resourcePreEvent?.metadata;
+      if (meta && meta.type !== "pulumi:pulumi:Stack") ops[meta.urn.split("::").pop()!] = meta.op;
+    },
+  });
+  return ops;
+}
+
+/** The resources that are not "same" in a plan. */
+export function changed(ops: Record<string, OpType>): Record<string, OpType> {
+  return Object.fromEntries(Object.entries(ops).filter(([, op]) => op !== "same"));
+}
