@@ -6,8 +6,8 @@
 # they can be tested on a machine without nixpkgs.
 let
   # diskSize bounds, in MiB. components/validate.ts (DISK_SIZE_MIN, DISK_SIZE_MAX) uses the same numbers.
-  # 1 GiB: the seed's size, and room for a minimal NixOS closure (smaller fails in make-disk-image with
-  # "cptofs failed. diskSize might be too small for closure").
+  # 1 GiB: the seed's size. A closure that does not fit makes make-disk-image fail with "cptofs failed.
+  # diskSize might be too small for closure"; the file system grows to the instance's disk at boot.
   diskSizeMin = 1024;
   # 2 TiB: the most an MBR ("legacy") partition table can address with 512-byte sectors.
   diskSizeMax = 2097152;
@@ -28,8 +28,13 @@ let
     else
       "a value of type ${builtins.typeOf v}";
 
-  # `--argstr x 1024` passes the string "1024": say how to pass the value instead.
-  argstrHint = name: v: if builtins.isString v then " Pass it with --arg ${name} ${v}, not --argstr." else "";
+  # `--argstr x 1024` passes the string "1024": if the string spells a valid value, say how to pass it.
+  argstrHint =
+    name: spelling: v:
+    if builtins.isString v && builtins.match spelling v != null then
+      " Pass it with --arg ${name} ${v}, not --argstr."
+    else
+      "";
 
   isUrl = s: builtins.match "https?://[^/[:space:]]+/.*" s != null;
   hasScheme = s: builtins.match "[a-zA-Z][a-zA-Z0-9+.-]*://.*" s != null;
@@ -42,7 +47,7 @@ let
   checkDiskSize =
     min: v:
     assertMsg (builtins.isInt v && v >= min && v <= diskSizeMax)
-      ''The "diskSize" argument must be a whole number of MiB from ${toString min} to ${toString diskSizeMax}; received ${show v}.${argstrHint "diskSize" v}'';
+      ''The "diskSize" argument must be a whole number of MiB from ${toString min} to ${toString diskSizeMax}; received ${show v}.${argstrHint "diskSize" "[0-9]+" v}'';
 in
 {
   inherit
@@ -60,7 +65,7 @@ in
     kernelLatest =
       v:
       assertMsg (builtins.isBool v)
-        ''The "kernelLatest" argument must be a boolean (true or false); received ${show v}.${argstrHint "kernelLatest" v}'';
+        ''The "kernelLatest" argument must be a boolean (true or false); received ${show v}.${argstrHint "kernelLatest" "true|false" v}'';
 
     diskSize = checkDiskSize diskSizeMin;
 

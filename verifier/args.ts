@@ -70,7 +70,8 @@ function fail(flag: string, rule: string, value: string): never {
 /** Host names (RFC 1123 labels), IPv4 addresses and IPv6 literals (bare or in brackets). */
 export function validateHost(value: string): string {
   const unbracketed = value.replace(/^\[(.*)\]$/, "$1");
-  const hostname = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+  const hostname =
+    /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
   const ipv6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/;
   if (hostname.test(unbracketed) || ipv6.test(unbracketed)) return unbracketed;
   return fail("host", "must be a host name or an IP address", value);
@@ -84,7 +85,11 @@ export function validatePort(value: string): number {
 
 export function validateUser(value: string): string {
   if (!/^[a-z_][a-z0-9_.-]{0,31}$/.test(value)) {
-    fail("user", "must be a user name (lowercase letters, digits, _ . -, not starting with a digit or -)", value);
+    fail(
+      "user",
+      "must be a user name (lowercase letters, digits, _ . -, not starting with a digit or -)",
+      value,
+    );
   }
   if (value === "root") {
     fail("user", "must be an unprivileged user, since the verifier checks that root login is refused", value);
@@ -101,7 +106,11 @@ export function validateTimeout(value: string): number {
 /** Accepts the form `ssh-keygen -l` prints: `SHA256:` and 43 base64 characters (a trailing "=" is dropped). */
 export function validateFingerprint(value: string): string {
   if (/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(value)) return value.replace(/=$/, "");
-  return fail("host-key-fingerprint", 'must be "SHA256:" followed by 43 base64 characters, as printed by ssh-keygen -l', value);
+  return fail(
+    "host-key-fingerprint",
+    'must be "SHA256:" followed by 43 base64 characters, as printed by ssh-keygen -l',
+    value,
+  );
 }
 
 export function validateKernel(value: string): string {
@@ -138,7 +147,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const flag = valueFlags.find((name) => name === match?.[1]);
     if (match === null || flag === undefined) {
       throw new UsageError(
-        arg.startsWith("-") ? `Unknown option "${arg.split("=")[0]}"; see --help.` : `Unexpected argument "${arg}"; see --help.`,
+        arg.startsWith("-")
+          ? `Unknown option "${arg.split("=")[0]}"; see --help.`
+          : `Unexpected argument "${arg}"; see --help.`,
       );
     }
     let value = match[2];
@@ -161,7 +172,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (host === undefined) throw new UsageError('The "--host" option is required.');
   const identity = one("identity");
   if (identity === undefined) {
-    throw new UsageError('The "--identity" option is required: a private key file, or "-" to read the key from stdin.');
+    throw new UsageError(
+      'The "--identity" option is required: a private key file, or "-" to read the key from stdin.',
+    );
   }
   if (identity === "") fail("identity", 'must be a private key file or "-"', identity);
   const optional = <T>(flag: ValueFlag, validate: (value: string) => T) => {

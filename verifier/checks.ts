@@ -45,7 +45,11 @@ export function keyLoginResult(user: string, outcome: SshOutcome): CheckResult {
   }
   if (outcome.kind === "ran") {
     const said = firstLine(outcome.stderr) || firstLine(outcome.stdout);
-    return fail(id, `key login as ${user} failed`, `logged in, but \`true\` exited ${outcome.exitCode}${said ? `: ${said}` : ""}`);
+    return fail(
+      id,
+      `key login as ${user} failed`,
+      `logged in, but \`true\` exited ${outcome.exitCode}${said ? `: ${said}` : ""}`,
+    );
   }
   if (outcome.kind === "auth-refused") {
     return fail(id, `key login as ${user} refused`, `the server refused the key: ${outcome.message}`);
@@ -73,7 +77,11 @@ export function sudoResult(user: string, outcome: SshOutcome): CheckResult {
   if (outcome.exitCode === 127 || /sudo: (command )?not found/i.test(outcome.stderr)) {
     return fail(id, "sudo not installed", stderr || "`sudo` was not found");
   }
-  return fail(id, "sudo failed", `\`sudo -n true && sudo -n id -u\` exited ${outcome.exitCode}${stderr ? `: ${stderr}` : ""}`);
+  return fail(
+    id,
+    "sudo failed",
+    `\`sudo -n true && sudo -n id -u\` exited ${outcome.exitCode}${stderr ? `: ${stderr}` : ""}`,
+  );
 }
 
 export function rootLoginResult(outcome: SshOutcome): CheckResult {
@@ -88,7 +96,11 @@ export function rootLoginResult(outcome: SshOutcome): CheckResult {
         `the server accepted the key for root and ran \`true\` (exit ${outcome.exitCode})`,
       );
     default:
-      return notChecked(id, "root login refusal", `could not tell whether the server refuses root: ${notAnswered(outcome)}`);
+      return notChecked(
+        id,
+        "root login refusal",
+        `could not tell whether the server refuses root: ${notAnswered(outcome)}`,
+      );
   }
 }
 
@@ -96,11 +108,19 @@ export function rootLoginResult(outcome: SshOutcome): CheckResult {
 export function authMethodResults(outcome: SshOutcome): CheckResult[] {
   const methods = [
     { id: "no-password-auth", method: "password", label: "password authentication" },
-    { id: "no-keyboard-interactive-auth", method: "keyboard-interactive", label: "keyboard-interactive authentication" },
+    {
+      id: "no-keyboard-interactive-auth",
+      method: "keyboard-interactive",
+      label: "keyboard-interactive authentication",
+    },
   ];
   if (outcome.kind === "ran") {
     return methods.map(({ id }) =>
-      fail(id, "login without authentication allowed", 'the server accepted the "none" authentication method'),
+      fail(
+        id,
+        "login without authentication allowed",
+        'the server accepted the "none" authentication method',
+      ),
     );
   }
   if (outcome.kind !== "auth-refused" || outcome.methods.length === 0) {
@@ -155,7 +175,11 @@ export function rootSizeResult(minBytes: number, outcome: SshOutcome): CheckResu
   if (outcome.kind !== "ran") return notChecked(id, "root filesystem size", notAnswered(outcome));
   const size = outcome.exitCode === 0 ? parseDfSize(outcome.stdout) : undefined;
   if (size === undefined) {
-    return notChecked(id, "root filesystem size", `\`df -P -k /\` gave no size: ${firstLine(outcome.stderr || outcome.stdout)}`);
+    return notChecked(
+      id,
+      "root filesystem size",
+      `\`df -P -k /\` gave no size: ${firstLine(outcome.stderr || outcome.stdout)}`,
+    );
   }
   const sizes = `/ is ${formatBytes(size)}, expected at least ${formatBytes(minBytes)}`;
   return size >= minBytes

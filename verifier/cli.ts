@@ -15,7 +15,8 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const key = Buffer.concat(chunks).toString("utf8");
-  if (key.trim() === "") throw new UsageError('The "--identity" option is "-" but stdin was empty: pipe the private key in.');
+  if (key.trim() === "")
+    throw new UsageError('The "--identity" option is "-" but stdin was empty: pipe the private key in.');
   return key;
 }
 
@@ -25,7 +26,9 @@ async function readPrivateKey(identity: string): Promise<string> {
     return await readFile(identity, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new UsageError(`The "--identity" option must name a readable private key file: ${JSON.stringify(identity)} (${code}).`);
+    throw new UsageError(
+      `The "--identity" option must name a readable private key file: ${JSON.stringify(identity)} (${code}).`,
+    );
   }
 }
 

@@ -15,20 +15,32 @@ export function parseFingerprint(keygenOutput: string): string | undefined {
   return /\b(SHA256:[A-Za-z0-9+/]+)=*/.exec(keygenOutput)?.[1];
 }
 
-export async function scanHostKeys(host: string, port: number, timeoutSeconds: number): Promise<ScannedKey[]> {
-  const scan = await execa("ssh-keyscan", ["-T", String(Math.max(1, Math.ceil(timeoutSeconds))), "-p", String(port), "--", host], {
-    reject: false,
-    stdin: "ignore",
-    timeout: (timeoutSeconds + 5) * 1000,
-  });
-  if (scan.code === "ENOENT") throw new Error("ssh-keyscan was not found on PATH: install the OpenSSH client.");
+export async function scanHostKeys(
+  host: string,
+  port: number,
+  timeoutSeconds: number,
+): Promise<ScannedKey[]> {
+  const scan = await execa(
+    "ssh-keyscan",
+    ["-T", String(Math.max(1, Math.ceil(timeoutSeconds))), "-p", String(port), "--", host],
+    {
+      reject: false,
+      stdin: "ignore",
+      timeout: (timeoutSeconds + 5) * 1000,
+    },
+  );
+  if (scan.code === "ENOENT")
+    throw new Error("ssh-keyscan was not found on PATH: install the OpenSSH client.");
   const lines = String(scan.stdout)
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
   const keys: ScannedKey[] = [];
   for (const line of lines) {
-    const keygen = await execa("ssh-keygen", ["-l", "-E", "sha256", "-f", "-"], { input: `${line}\n`, reject: false });
+    const keygen = await execa("ssh-keygen", ["-l", "-E", "sha256", "-f", "-"], {
+      input: `${line}\n`,
+      reject: false,
+    });
     const fingerprint = parseFingerprint(String(keygen.stdout));
     if (keygen.exitCode === 0 && fingerprint !== undefined) keys.push({ line, fingerprint });
   }

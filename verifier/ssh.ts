@@ -74,7 +74,8 @@ export function sshArgs(target: SshTarget, run: SshRun): string[] {
 /** The methods in the first "Authentications that can continue:" line of `ssh -v`, else in "Permission denied (...)". */
 export function parseAuthMethods(stderr: string): string[] | undefined {
   const match =
-    /Authentications that can continue: ([^\r\n]*)/.exec(stderr) ?? /Permission denied \(([^)]*)\)/.exec(stderr);
+    /Authentications that can continue: ([^\r\n]*)/.exec(stderr) ??
+    /Permission denied \(([^)]*)\)/.exec(stderr);
   if (match === null) return undefined;
   return (match[1] ?? "")
     .split(",")
@@ -92,15 +93,25 @@ export function sshMessage(stderr: string): string {
 }
 
 /** Sorts an ssh result into: the command ran, the server refused authentication, the host key was rejected, or a network-level failure. */
-export function classifySsh(result: { exitCode: number; stdout: string; stderr: string; timedOut: boolean }): SshOutcome {
+export function classifySsh(result: {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}): SshOutcome {
   const { exitCode, stdout, stderr } = result;
-  if (result.timedOut) return { kind: "network", message: `ssh did not finish within ${runTimeoutMs / 1000}s` };
+  if (result.timedOut)
+    return { kind: "network", message: `ssh did not finish within ${runTimeoutMs / 1000}s` };
   // ssh itself exits 255 on its own errors; anything else is the remote command's status.
   if (exitCode !== 255) return { kind: "ran", exitCode, stdout, stderr };
   if (/Permission denied \(/.test(stderr)) {
     return { kind: "auth-refused", methods: parseAuthMethods(stderr) ?? [], message: sshMessage(stderr) };
   }
-  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No [A-Z0-9-]+ host key is known/.test(stderr)) {
+  if (
+    /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No [A-Z0-9-]+ host key is known/.test(
+      stderr,
+    )
+  ) {
     return { kind: "host-key-rejected", message: sshMessage(stderr) };
   }
   return { kind: "network", message: sshMessage(stderr) };

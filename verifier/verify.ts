@@ -62,8 +62,12 @@ function keygenError(stderr: string): string {
 }
 
 async function checkPrivateKey(keyFile: string, source: string): Promise<void> {
-  const result = await execa("ssh-keygen", ["-y", "-P", "", "-f", keyFile], { reject: false, stdin: "ignore" });
-  if (result.code === "ENOENT") throw new Error("ssh-keygen was not found on PATH: install the OpenSSH client.");
+  const result = await execa("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
+    reject: false,
+    stdin: "ignore",
+  });
+  if (result.code === "ENOENT")
+    throw new Error("ssh-keygen was not found on PATH: install the OpenSSH client.");
   if (result.exitCode !== 0) {
     throw new UsageError(
       `The "--identity" option must be an unencrypted OpenSSH private key: ${source} is not one (ssh-keygen: ${keygenError(String(result.stderr))}).`,
@@ -87,7 +91,11 @@ type Reached =
  * Waits until an SSH conversation gets as far as authentication: an SSH banner, the pinned host key (if any),
  * then the key login itself. Network-level failures are retried until the deadline; anything else is an answer.
  */
-async function reach(settings: Settings, workspace: Workspace, onProgress?: (line: string) => void): Promise<Reached> {
+async function reach(
+  settings: Settings,
+  workspace: Workspace,
+  onProgress?: (line: string) => void,
+): Promise<Reached> {
   const { host, port, user, timeoutSeconds, hostKeyFingerprint } = settings;
   const where = hostPort(host, port);
   const start = Date.now();
@@ -139,7 +147,11 @@ async function reach(settings: Settings, workspace: Workspace, onProgress?: (lin
         }
       }
       if (hostKeyFingerprint === undefined || hostKeyPinned) {
-        const keyLogin = await runSsh(target, { user, command: commands.keyLogin, connectTimeoutSeconds: remainingSeconds });
+        const keyLogin = await runSsh(target, {
+          user,
+          command: commands.keyLogin,
+          connectTimeoutSeconds: remainingSeconds,
+        });
         if (keyLogin.kind !== "network") {
           checks.unshift(reachedCheck(where, banner, start));
           return { reached: true, checks, keyLogin, target };
@@ -179,10 +191,17 @@ export async function verify(options: VerifyOptions): Promise<Report> {
   const port = validatePort(String(options.port ?? 22));
   const user = validateUser(options.user ?? "nixos");
   const timeoutSeconds = options.timeoutSeconds ?? 300;
-  if (!(timeoutSeconds > 0)) throw new UsageError(`The "--timeout" option must be greater than 0: ${timeoutSeconds}.`);
+  if (!(timeoutSeconds > 0))
+    throw new UsageError(`The "--timeout" option must be greater than 0: ${timeoutSeconds}.`);
   const hostKeyFingerprint =
     options.hostKeyFingerprint === undefined ? undefined : validateFingerprint(options.hostKeyFingerprint);
-  const report = (checks: CheckResult[]): Report => ({ host, port, user, ok: checks.every((c) => c.ok), checks });
+  const report = (checks: CheckResult[]): Report => ({
+    host,
+    port,
+    user,
+    ok: checks.every((c) => c.ok),
+    checks,
+  });
 
   const workspace = await createWorkspace(options.privateKey);
   try {
@@ -193,10 +212,12 @@ export async function verify(options: VerifyOptions): Promise<Report> {
     if (reached.keyLogin === undefined) return report(reached.checks);
 
     const { target } = reached;
-    const ssh = (run: Omit<SshRun, "connectTimeoutSeconds">) => runSsh(target, { connectTimeoutSeconds, ...run });
+    const ssh = (run: Omit<SshRun, "connectTimeoutSeconds">) =>
+      runSsh(target, { connectTimeoutSeconds, ...run });
     const keyLogin = keyLoginResult(user, reached.keyLogin);
     const loggedIn = keyLogin.ok;
-    const skipped = (id: string, name: string) => notChecked(id, name, `skipped: key login as ${user} failed`);
+    const skipped = (id: string, name: string) =>
+      notChecked(id, name, `skipped: key login as ${user} failed`);
     const asUser = (
       command: string,
       interpret: (outcome: SshOutcome) => CheckResult,
@@ -211,21 +232,31 @@ export async function verify(options: VerifyOptions): Promise<Report> {
       extras.push(asUser(commands.kernel, (outcome) => kernelResult(expected, outcome), "kernel", "kernel"));
     }
     for (const path of options.expectFiles ?? []) {
-      extras.push(asUser(commands.fileExists(path), (outcome) => fileResult(path, outcome), `file:${path}`, path));
+      extras.push(
+        asUser(commands.fileExists(path), (outcome) => fileResult(path, outcome), `file:${path}`, path),
+      );
     }
     if (options.minRootSizeBytes !== undefined) {
       const min = options.minRootSizeBytes;
       extras.push(
-        asUser(commands.rootSize, (outcome) => rootSizeResult(min, outcome), "root-fs-size", "root filesystem size"),
+        asUser(
+          commands.rootSize,
+          (outcome) => rootSizeResult(min, outcome),
+          "root-fs-size",
+          "root filesystem size",
+        ),
       );
     }
     const [sudo, rootLogin, authMethods, extraResults] = await Promise.all([
       asUser(commands.sudo, (outcome) => sudoResult(user, outcome), "sudo", "sudo"),
       ssh({ user: "root", command: commands.rootLogin, verbose: true }).then(rootLoginResult),
       // Offering no credentials at all makes the server list the methods it accepts.
-      ssh({ user, command: commands.keyLogin, verbose: true, extraOptions: ["PreferredAuthentications=none"] }).then(
-        authMethodResults,
-      ),
+      ssh({
+        user,
+        command: commands.keyLogin,
+        verbose: true,
+        extraOptions: ["PreferredAuthentications=none"],
+      }).then(authMethodResults),
       Promise.all(extras),
     ]);
     return report([...reached.checks, keyLogin, sudo, rootLogin, ...authMethods, ...extraResults]);

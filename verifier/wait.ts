@@ -33,7 +33,9 @@ export function probeBanner(host: string, port: number, timeoutMs: number): Prom
     );
     socket.on("data", (chunk) => {
       received += chunk.toString("latin1");
-      const banner = received.split(/\r?\n/).find((line, i, lines) => line.startsWith("SSH-") && i < lines.length - 1);
+      const banner = received
+        .split(/\r?\n/)
+        .find((line, i, lines) => line.startsWith("SSH-") && i < lines.length - 1);
       if (banner !== undefined) finish({ ok: true, banner });
       else if (received.length > 8192) finish({ ok: false, error: "not an SSH server (no SSH banner)" });
     });

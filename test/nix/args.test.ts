@@ -47,14 +47,16 @@ describe("The arguments of nix/default.nix", () => {
     }
   });
 
-  it("are the fixture's too, which adds only fill (default \"zero\").", async () => {
+  it('are the fixture\'s too, which adds only fill (default "zero").', async () => {
     assert.deepEqual(await formals("test/fixtures/image/default.nix"), { ...DEFAULTS, fill: '"zero"' });
     const args = await nixEval(`builtins.functionArgs (import ${nixString(FIXTURE_DIR)})`);
     assert.deepEqual(Object.keys(args as object).sort(), [...Object.keys(DEFAULTS), "fill"].sort());
   });
 
   it("take diskSize within the bounds components/validate.ts enforces.", async () => {
-    const bounds = await nixEval(`with import ${nixString(`${NIX_DIR}/args.nix`)}; [ diskSizeMin diskSizeMax ]`);
+    const bounds = await nixEval(
+      `with import ${nixString(`${NIX_DIR}/args.nix`)}; [ diskSizeMin diskSizeMax ]`,
+    );
     assert.deepEqual(bounds, [DISK_SIZE_MIN, DISK_SIZE_MAX]);
   });
 

@@ -10,24 +10,61 @@ const NIXPKGS_RULE =
 
 /** Arguments both nix/ and the fixture refuse, with the message they must give. */
 const REFUSED: [string, Record<string, NixArg>, string][] = [
-  ["kernelLatest given with --argstr", { kernelLatest: "false" },
-    'The "kernelLatest" argument must be a boolean (true or false); received "false". Pass it with --arg kernelLatest false, not --argstr.'],
-  ["a numeric kernelLatest", { kernelLatest: 1 }, 'The "kernelLatest" argument must be a boolean (true or false); received 1.'],
-  ["a null kernelLatest", { kernelLatest: null }, 'The "kernelLatest" argument must be a boolean (true or false); received null.'],
+  [
+    "kernelLatest given with --argstr",
+    { kernelLatest: "false" },
+    'The "kernelLatest" argument must be a boolean (true or false); received "false". Pass it with --arg kernelLatest false, not --argstr.',
+  ],
+  [
+    "kernelLatest given as a word",
+    { kernelLatest: "yes" },
+    'The "kernelLatest" argument must be a boolean (true or false); received "yes".',
+  ],
+  [
+    "a numeric kernelLatest",
+    { kernelLatest: 1 },
+    'The "kernelLatest" argument must be a boolean (true or false); received 1.',
+  ],
+  [
+    "a null kernelLatest",
+    { kernelLatest: null },
+    'The "kernelLatest" argument must be a boolean (true or false); received null.',
+  ],
   ["a diskSize above 2 TiB", { diskSize: 2097153 }, "must be a whole number of MiB from"],
   ["a zero diskSize", { diskSize: 0 }, "; received 0."],
   ["a negative diskSize", { diskSize: { expr: "(-5)" } }, "; received -5."],
   ["a fractional diskSize", { diskSize: 1536.5 }, "; received 1536.5."],
-  ["diskSize given with --argstr", { diskSize: "2048" }, 'received "2048". Pass it with --arg diskSize 2048, not --argstr.'],
-  ["another system", { system: "aarch64-linux" },
-    'The "system" argument must be "x86_64-linux" (the image boots with BIOS and GRUB on /dev/vda); received "aarch64-linux".'],
-  ["extraModules holding a string", { extraModules: { expr: '[ "site.nix" ]' } },
-    'The "extraModules" argument must be a list of paths of NixOS modules'],
+  [
+    "diskSize given with --argstr",
+    { diskSize: "2048" },
+    'received "2048". Pass it with --arg diskSize 2048, not --argstr.',
+  ],
+  [
+    "another system",
+    { system: "aarch64-linux" },
+    'The "system" argument must be "x86_64-linux" (the image boots with BIOS and GRUB on /dev/vda); received "aarch64-linux".',
+  ],
+  [
+    "extraModules holding a string",
+    { extraModules: { expr: '[ "site.nix" ]' } },
+    'The "extraModules" argument must be a list of paths of NixOS modules',
+  ],
   ["extraModules that is not a list", { extraModules: { expr: "./nix/pin.nix" } }, "received /"],
-  ["a relative nixpkgs string", { nixpkgs: "nixpkgs" },
-    `${NIXPKGS_RULE}; received the relative path "nixpkgs": make it absolute, or pass it as a path`],
-  ["a nixpkgs path that is not nixpkgs", { nixpkgs: "/nonexistent" }, `${NIXPKGS_RULE}; "/nonexistent" has no nixos/lib/make-disk-image.nix.`],
-  ["a nixpkgs URL that is not http(s)", { nixpkgs: "ftp://example.org/nixpkgs.tar.gz" }, "which is not an http(s) URL."],
+  [
+    "a relative nixpkgs string",
+    { nixpkgs: "nixpkgs" },
+    `${NIXPKGS_RULE}; received the relative path "nixpkgs": make it absolute, or pass it as a path`,
+  ],
+  [
+    "a nixpkgs path that is not nixpkgs",
+    { nixpkgs: "/nonexistent" },
+    `${NIXPKGS_RULE}; "/nonexistent" has no nixos/lib/make-disk-image.nix.`,
+  ],
+  [
+    "a nixpkgs URL that is not http(s)",
+    { nixpkgs: "ftp://example.org/nixpkgs.tar.gz" },
+    "which is not an http(s) URL.",
+  ],
   ["a numeric nixpkgs", { nixpkgs: 42 }, `${NIXPKGS_RULE}; received 42.`],
 ];
 
@@ -51,12 +88,18 @@ describe("The argument checks", () => {
   });
   after(() => rmSync(stub, { recursive: true, force: true }));
 
-  for (const [dir, name] of [[NIX_DIR, "nix/"], [FIXTURE_DIR, "The fixture"]]) {
+  for (const [dir, name] of [
+    [NIX_DIR, "nix/"],
+    [FIXTURE_DIR, "The fixture"],
+  ]) {
     for (const [what, args, message] of REFUSED) {
       it(`${name === "nix/" ? "nix/" : name} refuses ${what} with a message saying what to pass.`, async () => {
         const result = await instantiate(dir, args);
         assert.notEqual(result.exitCode, 0, `instantiation must fail: ${result.stdout}`);
-        assert.ok(result.stderr.includes(message), `expected ${JSON.stringify(message)} in:\n${result.stderr}`);
+        assert.ok(
+          result.stderr.includes(message),
+          `expected ${JSON.stringify(message)} in:\n${result.stderr}`,
+        );
         // The default nixpkgs is the pin: had it been fetched, there would be a download error.
         assert.doesNotMatch(result.stderr, /download|fetch|stub nixpkgs/i);
       });
@@ -65,19 +108,30 @@ describe("The argument checks", () => {
 
   it("nix/ refuses a diskSize below 1024 MiB.", async () => {
     const result = await instantiate(NIX_DIR, { diskSize: 300 });
-    assert.ok(result.stderr.includes('The "diskSize" argument must be a whole number of MiB from 1024 to 2097152; received 300.'), result.stderr);
+    assert.ok(
+      result.stderr.includes(
+        'The "diskSize" argument must be a whole number of MiB from 1024 to 2097152; received 300.',
+      ),
+      result.stderr,
+    );
   });
 
   it("The fixture accepts a diskSize from 1 MiB, as it holds no closure.", async () => {
     const result = await instantiate(FIXTURE_DIR, { diskSize: 300 });
     assert.equal(result.exitCode, 0, result.stderr);
     const refused = await instantiate(FIXTURE_DIR, { diskSize: 0 });
-    assert.ok(refused.stderr.includes("must be a whole number of MiB from 1 to 2097152; received 0."), refused.stderr);
+    assert.ok(
+      refused.stderr.includes("must be a whole number of MiB from 1 to 2097152; received 0."),
+      refused.stderr,
+    );
   });
 
   it("The fixture refuses a fill other than zero or random.", async () => {
     const result = await instantiate(FIXTURE_DIR, { fill: "ones" });
-    assert.ok(result.stderr.includes('The "fill" argument must be "zero" or "random"; received "ones".'), result.stderr);
+    assert.ok(
+      result.stderr.includes('The "fill" argument must be "zero" or "random"; received "ones".'),
+      result.stderr,
+    );
   });
 
   it("nix/ checks every argument before it imports nixpkgs.", async () => {
@@ -85,7 +139,11 @@ describe("The argument checks", () => {
     assert.match(refused.stderr, /"diskSize" argument/);
     assert.doesNotMatch(refused.stderr, /stub nixpkgs imported/);
     const accepted = await instantiate(NIX_DIR, {
-      kernelLatest: false, diskSize: 2048, nixpkgs: stub, system: "x86_64-linux", extraModules: { expr: "[ ./nix/pin.nix ]" },
+      kernelLatest: false,
+      diskSize: 2048,
+      nixpkgs: stub,
+      system: "x86_64-linux",
+      extraModules: { expr: "[ ./nix/pin.nix ]" },
     });
     assert.match(accepted.stderr, /stub nixpkgs imported/);
   });

@@ -43,7 +43,9 @@ export async function nix(command: string, words: string[]): Promise<NixResult> 
     throw new Error(`${command} is not installed; run scripts/setup-nix.sh as root.`);
   }
   if (result.stderr.includes("__noChroot")) {
-    throw new Error(`${result.stderr}\nThe fixture needs sandbox = relaxed: run scripts/setup-nix.sh as root.`);
+    throw new Error(
+      `${result.stderr}\nThe fixture needs sandbox = relaxed: run scripts/setup-nix.sh as root.`,
+    );
   }
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
@@ -53,16 +55,21 @@ function check(what: string, result: NixResult): string {
   return result.stdout.trim();
 }
 
-/** Evaluates a Nix expression strictly and returns it as JSON. */
-export async function nixEval(expr: string): Promise<unknown> {
-  const stdout = check(`Evaluating ${expr}`, await nix("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr]));
-  return JSON.parse(stdout);
+/**
+ * Evaluates a Nix expression strictly and returns it as JSON. With `writeStore`, files the evaluation
+ * creates (builtins.toFile, derivations) are written to the store; nix-instantiate --eval only
+ * computes their paths otherwise.
+ */
+export async function nixEval(expr: string, { writeStore = false } = {}): Promise<unknown> {
+  const words = [...(writeStore ? ["--read-write-mode"] : []), "--eval", "--strict", "--json", "-E", expr];
+  return JSON.parse(check(`Evaluating ${expr}`, await nix("nix-instantiate", words)));
 }
 
 /** Evaluates a Nix expression that must fail, and returns the error output. */
 export async function nixEvalError(expr: string): Promise<string> {
   const result = await nix("nix-instantiate", ["--eval", "--strict", "--json", "-E", expr]);
-  if (result.exitCode === 0) throw new Error(`Evaluating ${expr} succeeded with ${result.stdout}; it must fail.`);
+  if (result.exitCode === 0)
+    throw new Error(`Evaluating ${expr} succeeded with ${result.stdout}; it must fail.`);
   return result.stderr;
 }
 

@@ -190,13 +190,21 @@ function namespaceScript(dir: string, config: string): string {
   ].join("\n");
 }
 
-async function launch(dir: string, port: number, config: string): Promise<{ child: ResultPromise; log: () => string }> {
+async function launch(
+  dir: string,
+  port: number,
+  config: string,
+): Promise<{ child: ResultPromise; log: () => string }> {
   let log = "";
-  const child = execa("unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", namespaceScript(dir, config)], {
-    reject: false,
-    stdin: "ignore",
-    buffer: false,
-  });
+  const child = execa(
+    "unshare",
+    ["--mount", "--propagation", "private", "/bin/sh", "-c", namespaceScript(dir, config)],
+    {
+      reject: false,
+      stdin: "ignore",
+      buffer: false,
+    },
+  );
   child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
   const ready = `Server listening on 127.0.0.1 port ${port}.`;
   await new Promise<void>((resolve, reject) => {

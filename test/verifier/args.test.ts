@@ -8,34 +8,86 @@ describe("verifier/args", () => {
     const cases: { title: string; argv: string[]; message: RegExp }[] = [
       { title: "--identity is required", argv: ["--host", "h"], message: /"--identity" option is required/ },
       { title: "--host is required", argv: ["--identity", "k"], message: /"--host" option is required/ },
-      { title: "--port above 65535", argv: [...required, "--port", "70000"], message: /"--port" option must be an integer from 1 to 65535: "70000"/ },
-      { title: "--port 0", argv: [...required, "--port=0"], message: /"--port" option must be an integer from 1 to 65535: "0"/ },
+      {
+        title: "--port above 65535",
+        argv: [...required, "--port", "70000"],
+        message: /"--port" option must be an integer from 1 to 65535: "70000"/,
+      },
+      {
+        title: "--port 0",
+        argv: [...required, "--port=0"],
+        message: /"--port" option must be an integer from 1 to 65535: "0"/,
+      },
       { title: "--port not a number", argv: [...required, "--port", "ssh"], message: /"--port" .*: "ssh"/ },
       {
         title: "a fingerprint that is not SHA256",
         argv: [...required, "--host-key-fingerprint", "MD5:12:34"],
-        message: /"--host-key-fingerprint" option must be "SHA256:" followed by 43 base64 characters.*: "MD5:12:34"/,
+        message:
+          /"--host-key-fingerprint" option must be "SHA256:" followed by 43 base64 characters.*: "MD5:12:34"/,
       },
       {
         title: "a SHA256 fingerprint of the wrong length",
         argv: [...required, "--host-key-fingerprint", "SHA256:abc"],
         message: /"--host-key-fingerprint" .*: "SHA256:abc"/,
       },
-      { title: "--timeout 0", argv: [...required, "--timeout", "0"], message: /"--timeout" option must be a number of seconds greater than 0.*: "0"/ },
-      { title: "--user root", argv: [...required, "--user", "root"], message: /"--user" option must be an unprivileged user/ },
-      { title: "a user starting with a dash", argv: [...required, "--user=-oProxyCommand=x"], message: /"--user" option must be a user name/ },
-      { title: "a host starting with a dash", argv: ["--host=-oProxyCommand=x", "--identity", "k"], message: /"--host" option must be a host name or an IP address/ },
-      { title: "a relative --expect-file", argv: [...required, "--expect-file", "etc/x"], message: /"--expect-file" option must be an absolute path: "etc\/x"/ },
-      { title: "a --min-root-size without a size", argv: [...required, "--min-root-size", "big"], message: /"--min-root-size" option must be a size/ },
-      { title: "a flag without its value", argv: ["--host", "h", "--identity"], message: /"--identity" option needs a value/ },
-      { title: "a flag followed by another flag", argv: ["--host", "h", "--identity", "--json"], message: /"--identity" option needs a value/ },
-      { title: "a flag given twice", argv: [...required, "--port", "22", "--port", "23"], message: /"--port" option can be given only once/ },
-      { title: "an unknown flag", argv: [...required, "--pasword", "x"], message: /Unknown option "--pasword"/ },
+      {
+        title: "--timeout 0",
+        argv: [...required, "--timeout", "0"],
+        message: /"--timeout" option must be a number of seconds greater than 0.*: "0"/,
+      },
+      {
+        title: "--user root",
+        argv: [...required, "--user", "root"],
+        message: /"--user" option must be an unprivileged user/,
+      },
+      {
+        title: "a user starting with a dash",
+        argv: [...required, "--user=-oProxyCommand=x"],
+        message: /"--user" option must be a user name/,
+      },
+      {
+        title: "a host starting with a dash",
+        argv: ["--host=-oProxyCommand=x", "--identity", "k"],
+        message: /"--host" option must be a host name or an IP address/,
+      },
+      {
+        title: "a relative --expect-file",
+        argv: [...required, "--expect-file", "etc/x"],
+        message: /"--expect-file" option must be an absolute path: "etc\/x"/,
+      },
+      {
+        title: "a --min-root-size without a size",
+        argv: [...required, "--min-root-size", "big"],
+        message: /"--min-root-size" option must be a size/,
+      },
+      {
+        title: "a flag without its value",
+        argv: ["--host", "h", "--identity"],
+        message: /"--identity" option needs a value/,
+      },
+      {
+        title: "a flag followed by another flag",
+        argv: ["--host", "h", "--identity", "--json"],
+        message: /"--identity" option needs a value/,
+      },
+      {
+        title: "a flag given twice",
+        argv: [...required, "--port", "22", "--port", "23"],
+        message: /"--port" option can be given only once/,
+      },
+      {
+        title: "an unknown flag",
+        argv: [...required, "--pasword", "x"],
+        message: /Unknown option "--pasword"/,
+      },
       { title: "a stray argument", argv: [...required, "extra"], message: /Unexpected argument "extra"/ },
     ];
     for (const { title, argv, message } of cases) {
       it(`Rejects ${title}`, () => {
-        assert.throws(() => parseArgs(argv), (error: unknown) => error instanceof UsageError && message.test(error.message));
+        assert.throws(
+          () => parseArgs(argv),
+          (error: unknown) => error instanceof UsageError && message.test(error.message),
+        );
       });
     }
   });
@@ -43,12 +95,23 @@ describe("verifier/args", () => {
   it("Fills in the documented defaults", () => {
     assert.deepEqual(parseArgs(required), {
       help: false,
-      options: { host: "10.0.0.5", port: 22, user: "nixos", identity: "key", timeoutSeconds: 300, json: false, expectFiles: [] },
+      options: {
+        host: "10.0.0.5",
+        port: 22,
+        user: "nixos",
+        identity: "key",
+        timeoutSeconds: 300,
+        json: false,
+        expectFiles: [],
+      },
     });
   });
 
   it('Takes "-" as the value of --identity (stdin), in both spellings', () => {
-    for (const argv of [["--host", "h", "--identity", "-"], ["--host", "h", "--identity=-"]]) {
+    for (const argv of [
+      ["--host", "h", "--identity", "-"],
+      ["--host", "h", "--identity=-"],
+    ]) {
       const parsed = parseArgs(argv);
       assert.equal(parsed.help === false && parsed.options.identity, "-");
     }

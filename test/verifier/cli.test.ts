@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -19,17 +19,44 @@ interface Run {
   exitCode: number | undefined;
   stdout: string;
   stderr: string;
-  ms: number;
+  /** When the run ended, and when it first printed "waiting for" (so already started up). */
+  endedAt: number;
+  waitingAt: number | undefined;
 }
 
-async function runCli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const start = Date.now();
-  const result = await execa(process.execPath, [bin, ...args], {
+function runCli(
+  args: string[],
+  options: { input?: string; env?: Record<string, string>; wrap?: string[] } = {},
+): { result: Promise<Run>; waiting: Promise<void> } {
+  let waitingAt: number | undefined;
+  let onWaiting = () => {};
+  const waiting = new Promise<void>((resolve) => (onWaiting = resolve));
+  const [command, ...rest] = [...(options.wrap ?? []), process.execPath, bin, ...args] as [
+    string,
+    ...string[],
+  ];
+  const child = execa(command, rest, {
     reject: false,
     ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
     env: { PATH: `${nodeDir}${delimiter}${process.env.PATH ?? ""}`, ...options.env },
   });
-  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), ms: Date.now() - start };
+  child.stderr?.on("data", (chunk: Buffer) => {
+    if (waitingAt === undefined && chunk.toString().includes("waiting for")) {
+      waitingAt = Date.now();
+      onWaiting();
+    }
+  });
+  const result = child.then((done) => {
+    onWaiting();
+    return {
+      exitCode: done.exitCode,
+      stdout: String(done.stdout),
+      stderr: String(done.stderr),
+      endedAt: Date.now(),
+      waitingAt,
+    };
+  });
+  return { result, waiting };
 }
 
 /** `FAIL name: reason` lines → names. */
@@ -43,10 +70,13 @@ const failed = (run: Run) =>
 const machineState = ["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/sudoers"];
 async function snapshot(): Promise<Record<string, string>> {
   const state: Record<string, string> = {};
-  for (const file of machineState) state[file] = createHash("sha256").update(await readFile(file)).digest("hex");
+  for (const file of machineState)
+    state[file] = createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex");
   state["/etc/sudoers.d"] = (await readdir("/etc/sudoers.d")).join(",");
   state["/run/sshd exists"] = String(existsSync("/run/sshd"));
-  state["/root/.ssh exists"] = String(existsSync("/root/.ssh"));
+  state["/root/.ssh"] = existsSync("/root/.ssh") ? (await readdir("/root/.ssh")).join(",") : "absent";
   return state;
 }
 
@@ -62,17 +92,80 @@ describe("verifier/cli (bin/nixos-image-verify.js against real sshd)", function 
   let stdinTmp: string;
   let closedPort: number;
 
-  const scenarios: { title: string; server: SshdOptions; args?: () => string[]; exitCode: number; failed: string[] }[] = [
-    { title: "A key the server does not know fails key login", server: {}, args: () => ["--identity", otherKey.privateKeyFile], exitCode: 1, failed: ["key login as nixos refused", "sudo not checked"] },
-    { title: "A server that lets root in with the key fails with root login allowed", server: { permitRootLogin: "prohibit-password", rootKeys: ["KEY"] }, exitCode: 1, failed: ["root login allowed"] },
-    { title: "A user whose sudo needs a password fails with sudo requires a password", server: { sudo: "password" }, exitCode: 1, failed: ["sudo requires a password"] },
-    { title: "A server offering passwords fails with password authentication offered", server: { passwordAuthentication: true }, exitCode: 1, failed: ["password authentication offered"] },
-    { title: "A server offering keyboard-interactive fails with keyboard-interactive authentication offered", server: { kbdInteractiveAuthentication: true }, exitCode: 1, failed: ["keyboard-interactive authentication offered"] },
-    { title: "A pinned host key that is not the server's fails with host key mismatch", server: {}, args: () => ["--host-key-fingerprint", `SHA256:${"A".repeat(43)}`], exitCode: 1, failed: ["host key mismatch"] },
-    { title: "The optional checks fail on another kernel, a missing file and a small root filesystem", server: {}, args: () => ["--expect-kernel", "0.0.0-not-this-one", "--expect-file", "/etc/nixos/does-not-exist.nix", "--min-root-size", "1000T"], exitCode: 1, failed: ["kernel mismatch", "/etc/nixos/does-not-exist.nix missing", "root filesystem not grown"] },
+  const scenarios: {
+    title: string;
+    server: SshdOptions;
+    args?: () => string[];
+    exitCode: number;
+    failed: string[];
+  }[] = [
+    {
+      title: "A key the server does not know fails key login",
+      server: {},
+      args: () => ["--identity", otherKey.privateKeyFile],
+      exitCode: 1,
+      failed: ["key login as nixos refused", "sudo not checked"],
+    },
+    {
+      title: "A server that lets root in with the key fails with root login allowed",
+      server: { permitRootLogin: "prohibit-password", rootKeys: ["KEY"] },
+      exitCode: 1,
+      failed: ["root login allowed"],
+    },
+    {
+      title: "A user whose sudo needs a password fails with sudo requires a password",
+      server: { sudo: "password" },
+      exitCode: 1,
+      failed: ["sudo requires a password"],
+    },
+    {
+      title: "A server offering passwords fails with password authentication offered",
+      server: { passwordAuthentication: true },
+      exitCode: 1,
+      failed: ["password authentication offered"],
+    },
+    {
+      title: "A server offering keyboard-interactive fails with keyboard-interactive authentication offered",
+      server: { kbdInteractiveAuthentication: true },
+      exitCode: 1,
+      failed: ["keyboard-interactive authentication offered"],
+    },
+    {
+      title: "A pinned host key that is not the server's fails with host key mismatch",
+      server: {},
+      args: () => ["--host-key-fingerprint", `SHA256:${"A".repeat(43)}`],
+      exitCode: 1,
+      failed: ["host key mismatch"],
+    },
+    {
+      title: "The optional checks fail on another kernel, a missing file and a small root filesystem",
+      server: {},
+      args: () => [
+        "--expect-kernel",
+        "0.0.0-not-this-one",
+        "--expect-file",
+        "/etc/nixos/does-not-exist.nix",
+        "--min-root-size",
+        "1000T",
+      ],
+      exitCode: 1,
+      failed: ["kernel mismatch", "/etc/nixos/does-not-exist.nix missing", "root filesystem not grown"],
+    },
     { title: "A correct server passes every check and exits 0", server: {}, exitCode: 0, failed: [] },
-    { title: "A correct server passes with its pinned host key", server: {}, args: () => ["--host-key-fingerprint", servers[0]?.hostKeyFingerprint ?? ""], exitCode: 0, failed: [] },
-    { title: "A correct server passes the optional checks when they hold", server: {}, args: () => ["--expect-kernel", uname, "--expect-file", "/etc/passwd", "--min-root-size", "1M"], exitCode: 0, failed: [] },
+    {
+      title: "A correct server passes with its pinned host key",
+      server: {},
+      args: () => ["--host-key-fingerprint", servers[0]?.hostKeyFingerprint ?? ""],
+      exitCode: 0,
+      failed: [],
+    },
+    {
+      title: "A correct server passes the optional checks when they hold",
+      server: {},
+      args: () => ["--expect-kernel", uname, "--expect-file", "/etc/passwd", "--min-root-size", "1M"],
+      exitCode: 0,
+      failed: [],
+    },
   ];
   let uname: string;
 
@@ -83,34 +176,67 @@ describe("verifier/cli (bin/nixos-image-verify.js against real sshd)", function 
     [key, otherKey] = await Promise.all([makeKeyPair(keyDir, "id_nixos"), makeKeyPair(keyDir, "id_other")]);
     closedPort = await freePort();
 
-    // One sshd per distinct configuration; servers[0] is the correct one.
+    // One sshd per distinct configuration; servers[0] is the correct one. rootKeys entries stand for the test key.
     const configs = new Map<string, SshdOptions>();
     for (const { server } of scenarios) configs.set(JSON.stringify(server), server);
     const started = await Promise.all(
       [...configs.values()].map((options) =>
-        startSshd({ ...options, userKeys: [key.publicKey], rootKeys: (options.rootKeys ?? []).map(() => key.publicKey) }),
+        startSshd({
+          ...options,
+          userKeys: [key.publicKey],
+          rootKeys: (options.rootKeys ?? []).map(() => key.publicKey),
+        }),
       ),
     );
     servers.push(...started);
-    const serverFor = (options: SshdOptions) => started[[...configs.keys()].indexOf(JSON.stringify(options))] as Sshd;
-    const target = (server: Sshd) => ["--host", server.host, "--port", String(server.port), "--timeout", "10"];
+    const serverFor = (options: SshdOptions) =>
+      started[[...configs.keys()].indexOf(JSON.stringify(options))] as Sshd;
+    const target = (server: Sshd) => [
+      "--host",
+      server.host,
+      "--port",
+      String(server.port),
+      "--timeout",
+      "10",
+    ];
     const correct = servers[0] as Sshd;
+
+    // Started first, and the rest only once it waits, so the CPU load of the other starts cannot blur its timing.
+    const unreachable = runCli([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(closedPort),
+      "--identity",
+      key.privateKeyFile,
+      "--timeout",
+      "3",
+    ]);
+    runs.set("unreachable", unreachable.result);
+    await unreachable.waiting;
 
     for (const scenario of scenarios) {
       const server = serverFor(scenario.server);
       const args = scenario.args?.() ?? [];
       const identity = args.includes("--identity") ? [] : ["--identity", key.privateKeyFile];
-      runs.set(scenario.title, runCli([...target(server), ...identity, ...args]));
+      runs.set(scenario.title, runCli([...target(server), ...identity, ...args]).result);
     }
 
-    runs.set("unreachable", runCli(["--host", "127.0.0.1", "--port", String(closedPort), "--identity", key.privateKeyFile, "--timeout", "3"]));
-    runs.set("json", runCli([...target(serverFor({ sudo: "password" })), "--identity", key.privateKeyFile, "--json"]));
+    runs.set(
+      "json",
+      runCli([...target(serverFor({ sudo: "password" })), "--identity", key.privateKeyFile, "--json"]).result,
+    );
 
     // A world-readable key file: the verifier uses its own 0600 copy (ssh would refuse the original).
     const looseKey = join(keyDir, "loose");
     await copyFile(key.privateKeyFile, looseKey);
     await chmod(looseKey, 0o644);
-    runs.set("loose key", runCli([...target(correct), "--identity", looseKey]));
+    runs.set("loose key", runCli([...target(correct), "--identity", looseKey]).result);
+
+    runs.set(
+      "home",
+      runCli([...target(correct), "--identity", key.privateKeyFile], { wrap: emptyHome() }).result,
+    );
 
     // --identity -: an `ssh` wrapper first on PATH logs its argv and the modes of the key file and its dir.
     sshLogDir = await mkdtemp(join(tmpdir(), "verifier-test-ssh-"));
@@ -130,16 +256,37 @@ exec /usr/bin/ssh "$@"
       "stdin",
       runCli([...target(correct), "--identity", "-"], {
         input: key.privateKey,
-        env: { PATH: `${sshLogDir}${delimiter}${nodeDir}${delimiter}${process.env.PATH ?? ""}`, TMPDIR: stdinTmp },
-      }),
+        env: {
+          PATH: `${sshLogDir}${delimiter}${nodeDir}${delimiter}${process.env.PATH ?? ""}`,
+          TMPDIR: stdinTmp,
+        },
+      }).result,
     );
   });
+
+  // The CLI run with an empty tmpfs as the home directory, in a private mount namespace; lists it afterwards.
+  const emptyHome = (): string[] => [
+    "unshare",
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    `mount -t tmpfs verifier-empty-home ${homedir()} && "$@"; code=$?; echo "home: $(ls -A ${homedir()})" >&2; exit $code`,
+    "sh",
+  ];
 
   after(async () => {
     await Promise.allSettled(runs.values());
     await Promise.all(servers.map((server) => server.stop()));
-    await Promise.all([keyDir, sshLogDir, stdinTmp].map((dir) => dir && rm(dir, { recursive: true, force: true })));
-    assert.deepEqual(await snapshot(), machineBefore, "the test servers changed the machine's users, sudo or SSH state");
+    await Promise.all(
+      [keyDir, sshLogDir, stdinTmp].map((dir) => dir && rm(dir, { recursive: true, force: true })),
+    );
+    assert.deepEqual(
+      await snapshot(),
+      machineBefore,
+      "the test servers changed the machine's users, sudo or SSH state",
+    );
   });
 
   const run = async (name: string) => {
@@ -160,7 +307,7 @@ exec /usr/bin/ssh "$@"
     const { stdout } = await run("A correct server passes every check and exits 0");
     assert.match(
       stdout,
-      /^PASS SSH reachable on 127\.0\.0\.1:\d+\nPASS key login as nixos\nPASS passwordless sudo to root\nPASS root login refused\nPASS password authentication not offered\nPASS keyboard-interactive authentication not offered\nOK: all 6 checks passed on nixos@127\.0\.0\.1:\d+\n$/,
+      /^PASS SSH reachable on 127\.0\.0\.1:\d+\nPASS key login as nixos\nPASS passwordless sudo to root\nPASS root login refused\nPASS password authentication not offered\nPASS keyboard-interactive authentication not offered\nOK: all 6 checks passed on nixos@127\.0\.0\.1:\d+$/,
     );
   });
 
@@ -173,14 +320,30 @@ exec /usr/bin/ssh "$@"
   it("Fails with exit 3 within the timeout when nothing listens, saying so", async () => {
     const result = await run("unreachable");
     assert.equal(result.exitCode, 3, result.stdout + result.stderr);
-    assert.match(result.stdout, new RegExp(`^FAIL SSH unreachable: could not open an SSH connection to 127\\.0\\.0\\.1:${closedPort} within 3s \\(last error: connection refused\\)$`, "m"));
-    assert.match(result.stderr, new RegExp(`^waiting for 127\\.0\\.0\\.1:${closedPort} \\(\\d+s/3s, connection refused\\)\\.\\.\\.$`, "m"));
-    assert.ok(result.ms >= 3000 && result.ms < 8000, `took ${result.ms}ms`);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^FAIL SSH unreachable: could not open an SSH connection to 127\\.0\\.0\\.1:${closedPort} within 3s \\(last error: connection refused\\)$`,
+        "m",
+      ),
+    );
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^waiting for 127\\.0\\.0\\.1:${closedPort} \\(\\d+s/3s, connection refused\\)\\.\\.\\.$`,
+        "m",
+      ),
+    );
+    // From its first attempt (about 0s into the wait) to its exit: the 3s timeout plus a little.
+    const waited = result.endedAt - (result.waitingAt ?? 0);
+    assert.ok(waited >= 2500 && waited < 4500, `waited ${waited}ms`);
   });
 
   it("Prints one JSON document {host, port, user, ok, checks} with --json", async () => {
     const result = await run("json");
-    const report = JSON.parse(result.stdout) as Record<string, unknown> & { checks: Record<string, unknown>[] };
+    const report = JSON.parse(result.stdout) as Record<string, unknown> & {
+      checks: Record<string, unknown>[];
+    };
     assert.deepEqual(Object.keys(report), ["host", "port", "user", "ok", "checks"]);
     assert.equal(report.ok, false);
     assert.equal(report.user, "nixos");
@@ -201,26 +364,61 @@ exec /usr/bin/ssh "$@"
     const result = await run("stdin");
     assert.equal(result.exitCode, 0, result.stdout + result.stderr);
     const log = await readFile(join(sshLogDir, "log"), "utf8");
-    const modes = [...log.matchAll(/^mode (\d+) (\S+)$/gm)].map((match) => `${match[1]} ${match[2]?.replace(/\/nixos-image-verify-[^/]+/, "/nixos-image-verify-*")}`);
+    const modes = [...log.matchAll(/^mode (\d+) (\S+)$/gm)].map(
+      (match) => `${match[1]} ${match[2]?.replace(/\/nixos-image-verify-[^/]+/, "/nixos-image-verify-*")}`,
+    );
     assert.ok(modes.length >= 8, log);
-    assert.deepEqual(new Set(modes), new Set([`600 ${stdinTmp}/nixos-image-verify-*/identity`, `700 ${stdinTmp}/nixos-image-verify-*`]));
+    assert.deepEqual(
+      new Set(modes),
+      new Set([`600 ${stdinTmp}/nixos-image-verify-*/identity`, `700 ${stdinTmp}/nixos-image-verify-*`]),
+    );
     const body = key.privateKey.split("\n")[1] ?? "";
     assert.ok(body.length > 20);
-    for (const text of [log, result.stdout, result.stderr]) assert.ok(!text.includes(body), "the private key leaked");
-    assert.deepEqual(await readdir(stdinTmp), [], "the key's temp dir was left behind");
+    for (const text of [log, result.stdout, result.stderr])
+      assert.ok(!text.includes(body), "the private key leaked");
+    const left = (await readdir(stdinTmp)).filter((name) => name.startsWith("nixos-image-verify-"));
+    assert.deepEqual(left, [], "the key's temp dir was left behind");
+  });
+
+  it("Never writes to the home directory (no ~/.ssh/known_hosts, no ~/.ssh)", async () => {
+    const result = await run("home");
+    assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+    assert.match(result.stderr, /^home: $/m);
   });
 
   describe("bad usage exits 2 naming the flag", () => {
     const cases: { title: string; args: string[]; message: RegExp }[] = [
-      { title: "a missing --identity", args: ["--host", "127.0.0.1"], message: /"--identity" option is required/ },
-      { title: "--port 70000", args: ["--host", "127.0.0.1", "--identity", "k", "--port", "70000"], message: /"--port" option must be an integer from 1 to 65535: "70000"/ },
-      { title: "a fingerprint in the wrong format", args: ["--host", "127.0.0.1", "--identity", "k", "--host-key-fingerprint", "ab:cd"], message: /"--host-key-fingerprint" option must be "SHA256:".*: "ab:cd"/ },
-      { title: "a key file that does not exist", args: ["--host", "127.0.0.1", "--identity", "/nonexistent/key"], message: /"--identity" option must name a readable private key file: "\/nonexistent\/key" \(ENOENT\)/ },
-      { title: "stdin that is not a private key", args: ["--host", "127.0.0.1", "--identity", "-"], message: /"--identity" option must be an unencrypted OpenSSH private key: the key read from stdin is not one/ },
+      {
+        title: "a missing --identity",
+        args: ["--host", "127.0.0.1"],
+        message: /"--identity" option is required/,
+      },
+      {
+        title: "--port 70000",
+        args: ["--host", "127.0.0.1", "--identity", "k", "--port", "70000"],
+        message: /"--port" option must be an integer from 1 to 65535: "70000"/,
+      },
+      {
+        title: "a fingerprint in the wrong format",
+        args: ["--host", "127.0.0.1", "--identity", "k", "--host-key-fingerprint", "ab:cd"],
+        message: /"--host-key-fingerprint" option must be "SHA256:".*: "ab:cd"/,
+      },
+      {
+        title: "a key file that does not exist",
+        args: ["--host", "127.0.0.1", "--identity", "/nonexistent/key"],
+        message: /"--identity" option must name a readable private key file: "\/nonexistent\/key" \(ENOENT\)/,
+      },
+      {
+        title: "stdin that is not a private key",
+        args: ["--host", "127.0.0.1", "--identity", "-"],
+        message:
+          /"--identity" option must be an unencrypted OpenSSH private key: the key read from stdin is not one/,
+      },
     ];
     const usageRuns = new Map<string, Promise<Run>>();
     before(() => {
-      for (const { title, args } of cases) usageRuns.set(title, runCli(args, { input: "not a key\n" }));
+      for (const { title, args } of cases)
+        usageRuns.set(title, runCli(args, { input: "not a key\n" }).result);
     });
     for (const { title, message } of cases) {
       it(`Rejects ${title}`, async () => {

@@ -24,6 +24,7 @@ describe("verifier/hostkey", () => {
     [`256 ${a}= comment (ED25519)`, a],
   ];
   for (const [output, fingerprint] of outputs) {
-    it(`Reads ${String(fingerprint)} from "${output}"`, () => assert.equal(parseFingerprint(output), fingerprint));
+    it(`Reads ${String(fingerprint)} from "${output}"`, () =>
+      assert.equal(parseFingerprint(output), fingerprint));
   }
 });

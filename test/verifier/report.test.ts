@@ -2,12 +2,29 @@ import assert from "node:assert/strict";
 import { exitCodeFor, formatHuman, formatJson } from "../../verifier/report.ts";
 import type { CheckResult, Report } from "../../verifier/report.ts";
 
-const check = (id: string, name: string, ok: boolean, reason = "because"): CheckResult => ({ id, name, ok, reason });
-const report = (checks: CheckResult[]): Report => ({ host: "10.0.0.5", port: 22, user: "nixos", ok: checks.every((c) => c.ok), checks });
+const check = (id: string, name: string, ok: boolean, reason = "because"): CheckResult => ({
+  id,
+  name,
+  ok,
+  reason,
+});
+const report = (checks: CheckResult[]): Report => ({
+  host: "10.0.0.5",
+  port: 22,
+  user: "nixos",
+  ok: checks.every((c) => c.ok),
+  checks,
+});
 
-const failing = report([check("ssh-reachable", "SSH reachable on 10.0.0.5:22", true), check("root-login-refused", "root login allowed", false, "the server accepted the key for root")]);
+const failing = report([
+  check("ssh-reachable", "SSH reachable on 10.0.0.5:22", true),
+  check("root-login-refused", "root login allowed", false, "the server accepted the key for root"),
+]);
 const unreachable = report([check("ssh-reachable", "SSH unreachable", false)]);
-const passing = report([check("ssh-reachable", "SSH reachable on 10.0.0.5:22", true), check("key-login", "key login as nixos", true)]);
+const passing = report([
+  check("ssh-reachable", "SSH reachable on 10.0.0.5:22", true),
+  check("key-login", "key login as nixos", true),
+]);
 
 describe("verifier/report", () => {
   describe("exitCodeFor", () => {
@@ -31,7 +48,10 @@ describe("verifier/report", () => {
   });
 
   it("Prints one PASS line per check and an OK summary", () => {
-    assert.equal(formatHuman(passing), "PASS SSH reachable on 10.0.0.5:22\nPASS key login as nixos\nOK: all 2 checks passed on nixos@10.0.0.5:22\n");
+    assert.equal(
+      formatHuman(passing),
+      "PASS SSH reachable on 10.0.0.5:22\nPASS key login as nixos\nOK: all 2 checks passed on nixos@10.0.0.5:22\n",
+    );
   });
 
   it("Prints JSON with exactly host, port, user, ok and checks", () => {

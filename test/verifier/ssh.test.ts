@@ -21,14 +21,27 @@ const target = {
 describe("verifier/ssh", () => {
   describe("parseAuthMethods", () => {
     const cases: { title: string; stderr: string; methods: string[] | undefined }[] = [
-      { title: "Finds nothing in a network error", stderr: "ssh: connect to host 10.0.0.5 port 22: Connection refused", methods: undefined },
-      { title: "Reads the first list of `ssh -v`", stderr: verboseRefusal, methods: ["publickey", "password", "keyboard-interactive"] },
+      {
+        title: "Finds nothing in a network error",
+        stderr: "ssh: connect to host 10.0.0.5 port 22: Connection refused",
+        methods: undefined,
+      },
+      {
+        title: "Reads the first list of `ssh -v`",
+        stderr: verboseRefusal,
+        methods: ["publickey", "password", "keyboard-interactive"],
+      },
       {
         title: "Prefers the first list to later partial-success lists",
-        stderr: "debug1: Authentications that can continue: publickey,password\r\ndebug1: Authentications that can continue: publickey\r\n",
+        stderr:
+          "debug1: Authentications that can continue: publickey,password\r\ndebug1: Authentications that can continue: publickey\r\n",
         methods: ["publickey", "password"],
       },
-      { title: "Falls back to the Permission denied line", stderr: "root@h: Permission denied (publickey).", methods: ["publickey"] },
+      {
+        title: "Falls back to the Permission denied line",
+        stderr: "root@h: Permission denied (publickey).",
+        methods: ["publickey"],
+      },
     ];
     for (const { title, stderr, methods } of cases) {
       it(title, () => assert.deepEqual(parseAuthMethods(stderr), methods));
@@ -36,15 +49,47 @@ describe("verifier/ssh", () => {
   });
 
   describe("classifySsh", () => {
-    const run = (exitCode: number, stderr: string, stdout = "") => classifySsh({ exitCode, stdout, stderr, timedOut: false });
+    const run = (exitCode: number, stderr: string, stdout = "") =>
+      classifySsh({ exitCode, stdout, stderr, timedOut: false });
     const cases: { title: string; result: ReturnType<typeof classifySsh>; kind: string }[] = [
-      { title: "a refused connection is a network error", result: run(255, "ssh: connect to host 10.0.0.5 port 22: Connection refused"), kind: "network" },
-      { title: "a connect timeout is a network error", result: run(255, "ssh: connect to host 10.0.0.5 port 22: Connection timed out"), kind: "network" },
-      { title: "a connection closed during key exchange is a network error", result: run(255, "kex_exchange_identification: Connection closed by remote host"), kind: "network" },
-      { title: "a timed-out run is a network error", result: classifySsh({ exitCode: 255, stdout: "", stderr: "", timedOut: true }), kind: "network" },
-      { title: "a changed host key is a host key rejection", result: run(255, "@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@\nHost key verification failed."), kind: "host-key-rejected" },
-      { title: "Permission denied is an authentication refusal", result: run(255, verboseRefusal), kind: "auth-refused" },
-      { title: "any other exit status is the remote command's", result: run(1, "sudo: a password is required"), kind: "ran" },
+      {
+        title: "a refused connection is a network error",
+        result: run(255, "ssh: connect to host 10.0.0.5 port 22: Connection refused"),
+        kind: "network",
+      },
+      {
+        title: "a connect timeout is a network error",
+        result: run(255, "ssh: connect to host 10.0.0.5 port 22: Connection timed out"),
+        kind: "network",
+      },
+      {
+        title: "a connection closed during key exchange is a network error",
+        result: run(255, "kex_exchange_identification: Connection closed by remote host"),
+        kind: "network",
+      },
+      {
+        title: "a timed-out run is a network error",
+        result: classifySsh({ exitCode: 255, stdout: "", stderr: "", timedOut: true }),
+        kind: "network",
+      },
+      {
+        title: "a changed host key is a host key rejection",
+        result: run(
+          255,
+          "@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@\nHost key verification failed.",
+        ),
+        kind: "host-key-rejected",
+      },
+      {
+        title: "Permission denied is an authentication refusal",
+        result: run(255, verboseRefusal),
+        kind: "auth-refused",
+      },
+      {
+        title: "any other exit status is the remote command's",
+        result: run(1, "sudo: a password is required"),
+        kind: "ran",
+      },
       { title: "exit 0 means the command ran", result: run(0, "", "0\n"), kind: "ran" },
     ];
     for (const { title, result, kind } of cases) {
@@ -61,7 +106,10 @@ describe("verifier/ssh", () => {
   });
 
   it("Leaves debug lines out of the message meant for people", () => {
-    assert.equal(sshMessage(`debug1: x\r\nssh: connect to host h port 22: Connection refused\r\n`), "ssh: connect to host h port 22: Connection refused");
+    assert.equal(
+      sshMessage(`debug1: x\r\nssh: connect to host h port 22: Connection refused\r\n`),
+      "ssh: connect to host h port 22: Connection refused",
+    );
   });
 
   describe("sshArgs", () => {
@@ -70,7 +118,13 @@ describe("verifier/ssh", () => {
 
     it("Ignores every ssh config file, the agent and other identities", () => {
       assert.deepEqual(args.slice(0, 2), ["-F", "/dev/null"]);
-      for (const option of ["BatchMode=yes", "IdentitiesOnly=yes", "IdentityAgent=none", "GlobalKnownHostsFile=/dev/null", "ControlPath=none"]) {
+      for (const option of [
+        "BatchMode=yes",
+        "IdentitiesOnly=yes",
+        "IdentityAgent=none",
+        "GlobalKnownHostsFile=/dev/null",
+        "ControlPath=none",
+      ]) {
         assert.ok(options.includes(option), option);
       }
     });
@@ -88,7 +142,12 @@ describe("verifier/ssh", () => {
 
     it("Turns on -v output only when asked", () => {
       assert.ok(options.includes("LogLevel=ERROR"));
-      const verbose = sshArgs(target, { user: "root", command: "true", connectTimeoutSeconds: 1, verbose: true });
+      const verbose = sshArgs(target, {
+        user: "root",
+        command: "true",
+        connectTimeoutSeconds: 1,
+        verbose: true,
+      });
       assert.ok(verbose.includes("LogLevel=DEBUG1"));
     });
   });

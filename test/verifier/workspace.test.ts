@@ -35,6 +35,9 @@ describe("verifier/workspace", () => {
   it("Removes every live workspace for signal handlers", async () => {
     const workspaces = [await createWorkspace(key), await createWorkspace(key)];
     removeAllWorkspacesSync();
-    assert.deepEqual(workspaces.map((w) => existsSync(w.dir)), [false, false]);
+    assert.deepEqual(
+      workspaces.map((w) => existsSync(w.dir)),
+      [false, false],
+    );
   });
 });

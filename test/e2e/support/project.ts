@@ -12,7 +12,7 @@ const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "co
 
 export interface Project {
   dir: string;
-  /** A copy of test/fixtures/image that tests may edit. */
+  /** The copy's test/fixtures/image, which tests may edit. */
   fixture: string;
   backend: string;
   remove(): void;
@@ -22,11 +22,12 @@ export function makeProject(): Project {
   const dir = mkdtempSync(path.join(tmpdir(), "nci-e2e-"));
   for (const entry of PROGRAM) cpSync(path.join(ROOT, entry), path.join(dir, "project", entry), { recursive: true });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "project", "node_modules"));
-  cpSync(path.join(ROOT, "test/fixtures/image"), path.join(dir, "fixture"), { recursive: true });
+  // At the same place as in the checkout: the fixture shares nix/args.nix and nix/pin.nix by relative path.
+  cpSync(path.join(ROOT, "test/fixtures/image"), path.join(dir, "project/test/fixtures/image"), { recursive: true });
   mkdirSync(path.join(dir, "state"));
   return {
     dir: path.join(dir, "project"),
-    fixture: path.join(dir, "fixture"),
+    fixture: path.join(dir, "project/test/fixtures/image"),
     backend: `file://${path.join(dir, "state")}`,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
