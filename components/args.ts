@@ -64,7 +64,7 @@ export interface ResolvedArgs {
   nixOptions: Record<string, string>;
   buildTimeoutMinutes: number;
   uploadTimeoutMinutes: number;
-  verify: Required<Omit<VerifyArgs, "floatingIpPool">> & Pick<VerifyArgs, "floatingIpPool"> | undefined;
+  verify: (Required<Omit<VerifyArgs, "floatingIpPool">> & Pick<VerifyArgs, "floatingIpPool">) | undefined;
 }
 
 export type Parent = pulumi.Resource;

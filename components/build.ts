@@ -20,7 +20,15 @@ export interface BuiltImage {
 
 /** The nix-build invocation: the documented arguments plus pass-through Nix settings. */
 export function nixBuildArgs(args: ResolvedArgs, outLink: string): string[] {
-  const words = [args.source, "--arg", "kernelLatest", String(args.kernelLatest), "--arg", "diskSize", String(args.diskSize)];
+  const words = [
+    args.source,
+    "--arg",
+    "kernelLatest",
+    String(args.kernelLatest),
+    "--arg",
+    "diskSize",
+    String(args.diskSize),
+  ];
   if (args.nixpkgs !== undefined) {
     // Nix cannot resolve a relative path given as a string, so local paths are made absolute here.
     const nixpkgs = /^https?:\/\//i.test(args.nixpkgs) ? args.nixpkgs : path.resolve(args.nixpkgs);

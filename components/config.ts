@@ -29,7 +29,11 @@ export function argsFromConfig(namespace: string): NixosImageArgs {
   for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
     const [ns, key] = fullKey.split(":", 2);
     if (ns === namespace && !(key in SETTINGS)) {
-      throw new InvalidArgumentError(fullKey, `one of the known settings (${Object.keys(SETTINGS).join(", ")})`, key);
+      throw new InvalidArgumentError(
+        fullKey,
+        `one of the known settings (${Object.keys(SETTINGS).join(", ")})`,
+        key,
+      );
     }
   }
   const args: Record<string, unknown> = {};

@@ -38,7 +38,8 @@ export function parseImageInfo(stdout: string, expectedDiskSize?: number): Image
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) fail("it must be a JSON object", doc);
   const info = doc as Record<string, unknown>;
   const str = (key: string) => {
-    if (typeof info[key] !== "string" || info[key] === "") fail(`"${key}" must be a non-empty string`, info[key]);
+    if (typeof info[key] !== "string" || info[key] === "")
+      fail(`"${key}" must be a non-empty string`, info[key]);
     return info[key] as string;
   };
   if (!STORE_FILE.test(str("file"))) fail('"file" must be an absolute path inside /nix/store', info.file);
@@ -49,9 +50,12 @@ export function parseImageInfo(stdout: string, expectedDiskSize?: number): Image
   if (expectedDiskSize !== undefined && info.diskSize !== expectedDiskSize) {
     fail(`"diskSize" must equal the requested ${expectedDiskSize}`, info.diskSize);
   }
-  if (!/^[a-z0-9_]+-[a-z]+$/.test(str("system"))) fail('"system" must be a Nix system such as "x86_64-linux"', info.system);
-  if (typeof info.qemuGuestAgent !== "boolean") fail('"qemuGuestAgent" must be a boolean', info.qemuGuestAgent);
-  if (info.bootMode !== "bios" && info.bootMode !== "uefi") fail('"bootMode" must be "bios" or "uefi"', info.bootMode);
+  if (!/^[a-z0-9_]+-[a-z]+$/.test(str("system")))
+    fail('"system" must be a Nix system such as "x86_64-linux"', info.system);
+  if (typeof info.qemuGuestAgent !== "boolean")
+    fail('"qemuGuestAgent" must be a boolean', info.qemuGuestAgent);
+  if (info.bootMode !== "bios" && info.bootMode !== "uefi")
+    fail('"bootMode" must be "bios" or "uefi"', info.bootMode);
   return {
     file: info.file as string,
     format: "raw",

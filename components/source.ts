@@ -40,7 +40,8 @@ function nixpkgsRevision(nixpkgs: string): string {
   const recorded = path.join(nixpkgs, ".git-revision");
   if (existsSync(recorded)) return readFileSync(recorded, "utf8").trim();
   if (!existsSync(path.join(nixpkgs, ".git"))) return "";
-  const git = (...args: string[]) => execFileSync("git", ["-C", nixpkgs, ...args], { encoding: "utf8" }).trim();
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", nixpkgs, ...args], { encoding: "utf8" }).trim();
   return `${git("rev-parse", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? "+dirty" : ""}`;
 }
 
@@ -58,13 +59,15 @@ export interface BuildIdentityInput {
 export function buildIdentity(input: BuildIdentityInput): string {
   const hash = createHash("sha256");
   const root = statSync(input.source).isDirectory() ? input.source : path.dirname(input.source);
-  hash.update(JSON.stringify({
-    entry: statSync(input.source).isDirectory() ? "" : path.basename(input.source),
-    kernelLatest: input.kernelLatest,
-    diskSize: input.diskSize,
-    nixpkgs: input.nixpkgs ?? null,
-    nixpkgsRevision: input.nixpkgs ? nixpkgsRevision(input.nixpkgs) : null,
-  }));
+  hash.update(
+    JSON.stringify({
+      entry: statSync(input.source).isDirectory() ? "" : path.basename(input.source),
+      kernelLatest: input.kernelLatest,
+      diskSize: input.diskSize,
+      nixpkgs: input.nixpkgs ?? null,
+      nixpkgsRevision: input.nixpkgs ? nixpkgsRevision(input.nixpkgs) : null,
+    }),
+  );
   for (const file of sourceFiles(input.source)) {
     hash.update(`\0${file}\0`);
     hash.update(readFileSync(path.join(root, file)));

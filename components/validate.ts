@@ -45,7 +45,10 @@ const isNonEmptyString = (v: unknown) => typeof v === "string" && v.trim() !== "
 const isWholeIn = (min: number, max: number) => (v: unknown) =>
   typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 const isStringMap = (v: unknown) =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string");
+  typeof v === "object" &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.values(v).every((x) => typeof x === "string");
 
 /** True for "a.b.c.d/n" (n ≤ 32) or an IPv6 address with a prefix length ≤ 128. */
 export function isCidr(value: unknown): boolean {
@@ -75,60 +78,161 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
   }
   const at = (field: string) => `${prefix}${field}`;
   const properties = optional<Record<string, string>>(
-    args.properties, at("properties"), "a map of string keys to string values", isStringMap, {});
+    args.properties,
+    at("properties"),
+    "a map of string keys to string values",
+    isStringMap,
+    {},
+  );
   for (const key of Object.keys(properties)) {
     if (RESERVED_PROPERTY.test(key) || key.trim() === "") {
-      throw new InvalidArgumentError(at(`properties.${key}`), "a key Glance does not reserve (not os_glance_*, os_hash_*, os_hidden)", key);
+      throw new InvalidArgumentError(
+        at(`properties.${key}`),
+        "a key Glance does not reserve (not os_glance_*, os_hash_*, os_hidden)",
+        key,
+      );
     }
   }
   const nixOptions = optional<Record<string, string>>(
-    args.nixOptions, at("nixOptions"), "a map of Nix setting names to string values", isStringMap, {});
+    args.nixOptions,
+    at("nixOptions"),
+    "a map of Nix setting names to string values",
+    isStringMap,
+    {},
+  );
   for (const key of Object.keys(nixOptions)) {
     if (!NIX_OPTION_NAME.test(key)) {
-      throw new InvalidArgumentError(at(`nixOptions.${key}`), "a Nix setting name like \"builders\" or \"extra-substituters\"", key);
+      throw new InvalidArgumentError(
+        at(`nixOptions.${key}`),
+        'a Nix setting name like "builders" or "extra-substituters"',
+        key,
+      );
     }
   }
   return {
-    kernelLatest: optional(args.kernelLatest, at("kernelLatest"), "a boolean (true or false)", isBoolean, true),
-    diskSize: optional(args.diskSize, at("diskSize"),
-      `a whole number of MiB from ${DISK_SIZE_MIN} to ${DISK_SIZE_MAX}`, isWholeIn(DISK_SIZE_MIN, DISK_SIZE_MAX), 1024),
-    nixpkgs: optional<string | undefined>(args.nixpkgs, at("nixpkgs"),
-      "an existing local path or an http(s) URL of a nixpkgs tarball", isNixpkgsLocation, undefined),
-    source: optional(args.source, at("source"), "an existing Nix file or directory", (v) => isNonEmptyString(v) && existsSync(v as string), defaultSource()),
-    imageName: optional<string | undefined>(args.imageName, at("imageName"),
-      "a non-empty string of at most 255 characters", (v) => isNonEmptyString(v) && (v as string).length <= 255, undefined),
-    visibility: optional(args.visibility, at("visibility"), `one of ${VISIBILITIES.join(", ")}`,
-      (v) => (VISIBILITIES as readonly unknown[]).includes(v), "private"),
+    kernelLatest: optional(
+      args.kernelLatest,
+      at("kernelLatest"),
+      "a boolean (true or false)",
+      isBoolean,
+      true,
+    ),
+    diskSize: optional(
+      args.diskSize,
+      at("diskSize"),
+      `a whole number of MiB from ${DISK_SIZE_MIN} to ${DISK_SIZE_MAX}`,
+      isWholeIn(DISK_SIZE_MIN, DISK_SIZE_MAX),
+      1024,
+    ),
+    nixpkgs: optional<string | undefined>(
+      args.nixpkgs,
+      at("nixpkgs"),
+      "an existing local path or an http(s) URL of a nixpkgs tarball",
+      isNixpkgsLocation,
+      undefined,
+    ),
+    source: optional(
+      args.source,
+      at("source"),
+      "an existing Nix file or directory",
+      (v) => isNonEmptyString(v) && existsSync(v as string),
+      defaultSource(),
+    ),
+    imageName: optional<string | undefined>(
+      args.imageName,
+      at("imageName"),
+      "a non-empty string of at most 255 characters",
+      (v) => isNonEmptyString(v) && (v as string).length <= 255,
+      undefined,
+    ),
+    visibility: optional(
+      args.visibility,
+      at("visibility"),
+      `one of ${VISIBILITIES.join(", ")}`,
+      (v) => (VISIBILITIES as readonly unknown[]).includes(v),
+      "private",
+    ),
     properties,
-    tags: optional<string[]>(args.tags, at("tags"), "a list of non-empty strings",
-      (v) => Array.isArray(v) && v.every(isNonEmptyString), []),
-    retainOldImages: optional(args.retainOldImages, at("retainOldImages"), "a boolean (true or false)", isBoolean, false),
+    tags: optional<string[]>(
+      args.tags,
+      at("tags"),
+      "a list of non-empty strings",
+      (v) => Array.isArray(v) && v.every(isNonEmptyString),
+      [],
+    ),
+    retainOldImages: optional(
+      args.retainOldImages,
+      at("retainOldImages"),
+      "a boolean (true or false)",
+      isBoolean,
+      false,
+    ),
     nixOptions,
-    buildTimeoutMinutes: optional(args.buildTimeoutMinutes, at("buildTimeoutMinutes"),
-      "a whole number of minutes from 1 to 10080", isWholeIn(1, 10080), 120),
-    uploadTimeoutMinutes: optional(args.uploadTimeoutMinutes, at("uploadTimeoutMinutes"),
-      "a whole number of minutes from 1 to 1440", isWholeIn(1, 1440), 30),
-    verify: args.verify === undefined || args.verify === null ? undefined : resolveVerify(args.verify, at("verify.")),
+    buildTimeoutMinutes: optional(
+      args.buildTimeoutMinutes,
+      at("buildTimeoutMinutes"),
+      "a whole number of minutes from 1 to 10080",
+      isWholeIn(1, 10080),
+      120,
+    ),
+    uploadTimeoutMinutes: optional(
+      args.uploadTimeoutMinutes,
+      at("uploadTimeoutMinutes"),
+      "a whole number of minutes from 1 to 1440",
+      isWholeIn(1, 1440),
+      30,
+    ),
+    verify:
+      args.verify === undefined || args.verify === null
+        ? undefined
+        : resolveVerify(args.verify, at("verify.")),
   };
 }
 
 function resolveVerify(verify: VerifyArgs, prefix: string): ResolvedArgs["verify"] {
   if (typeof verify !== "object" || verify === null || Array.isArray(verify)) {
-    throw new InvalidArgumentError(prefix.slice(0, -1), "an object with flavorName, networkName and sshSourceCidr", verify);
+    throw new InvalidArgumentError(
+      prefix.slice(0, -1),
+      "an object with flavorName, networkName and sshSourceCidr",
+      verify,
+    );
   }
   const required = (field: "flavorName" | "networkName") => {
-    if (!isNonEmptyString(verify[field])) throw new InvalidArgumentError(prefix + field, "a non-empty string", verify[field]);
+    if (!isNonEmptyString(verify[field]))
+      throw new InvalidArgumentError(prefix + field, "a non-empty string", verify[field]);
     return verify[field];
   };
   if (!isCidr(verify.sshSourceCidr)) {
-    throw new InvalidArgumentError(prefix + "sshSourceCidr", "a CIDR such as \"203.0.113.7/32\" or \"2001:db8::/64\"", verify.sshSourceCidr);
+    throw new InvalidArgumentError(
+      prefix + "sshSourceCidr",
+      'a CIDR such as "203.0.113.7/32" or "2001:db8::/64"',
+      verify.sshSourceCidr,
+    );
   }
   return {
     flavorName: required("flavorName"),
     networkName: required("networkName"),
     sshSourceCidr: verify.sshSourceCidr,
-    floatingIpPool: optional<string | undefined>(verify.floatingIpPool, prefix + "floatingIpPool", "a non-empty string", isNonEmptyString, undefined),
-    keepInstance: optional(verify.keepInstance, prefix + "keepInstance", "a boolean (true or false)", isBoolean, false),
-    timeout: optional(verify.timeout, prefix + "timeout", "a whole number of seconds from 10 to 3600", isWholeIn(10, 3600), 600),
+    floatingIpPool: optional<string | undefined>(
+      verify.floatingIpPool,
+      prefix + "floatingIpPool",
+      "a non-empty string",
+      isNonEmptyString,
+      undefined,
+    ),
+    keepInstance: optional(
+      verify.keepInstance,
+      prefix + "keepInstance",
+      "a boolean (true or false)",
+      isBoolean,
+      false,
+    ),
+    timeout: optional(
+      verify.timeout,
+      prefix + "timeout",
+      "a whole number of seconds from 10 to 3600",
+      isWholeIn(10, 3600),
+      600,
+    ),
   };
 }

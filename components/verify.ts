@@ -25,7 +25,7 @@ function testKey(name: string, parent: pulumi.Resource) {
     {
       create: [
         "set -eu",
-        'd=$(mktemp -d); trap \'rm -rf "$d"\' EXIT',
+        "d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT",
         'ssh-keygen -q -t ed25519 -N "" -C nixos-image-verify -f "$d/key"',
         'cat "$d/key.pub" "$d/key"',
       ].join("\n"),
@@ -90,7 +90,13 @@ export function verifyImage(
   const waitFor: pulumi.Resource[] = [instance, rule];
   if (verify.floatingIpPool !== undefined) {
     const ip = new openstack.networking.FloatingIp(`${name}-test`, { pool: verify.floatingIpPool }, keep);
-    waitFor.push(new openstack.compute.FloatingIpAssociate(`${name}-test`, { floatingIp: ip.address, instanceId: instance.id }, keep));
+    waitFor.push(
+      new openstack.compute.FloatingIpAssociate(
+        `${name}-test`,
+        { floatingIp: ip.address, instanceId: instance.id },
+        keep,
+      ),
+    );
     host = ip.address;
   }
   const command = new local.Command(

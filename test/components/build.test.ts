@@ -10,14 +10,29 @@ describe("the nix-build command", () => {
       kernelLatest: false,
       diskSize: 2048,
       nixpkgs: "https://example.org/nixpkgs.tar.gz",
-      nixOptions: { builders: "ssh://builder x86_64-linux", "extra-substituters": "https://cache.example.org" },
+      nixOptions: {
+        builders: "ssh://builder x86_64-linux",
+        "extra-substituters": "https://cache.example.org",
+      },
     });
     assert.deepEqual(nixBuildArgs(args, "gc/link").slice(1), [
-      "--arg", "kernelLatest", "false", "--arg", "diskSize", "2048",
-      "--argstr", "nixpkgs", "https://example.org/nixpkgs.tar.gz",
-      "--option", "builders", "ssh://builder x86_64-linux",
-      "--option", "extra-substituters", "https://cache.example.org",
-      "--out-link", "gc/link",
+      "--arg",
+      "kernelLatest",
+      "false",
+      "--arg",
+      "diskSize",
+      "2048",
+      "--argstr",
+      "nixpkgs",
+      "https://example.org/nixpkgs.tar.gz",
+      "--option",
+      "builders",
+      "ssh://builder x86_64-linux",
+      "--option",
+      "extra-substituters",
+      "https://cache.example.org",
+      "--out-link",
+      "gc/link",
     ]);
   });
 

@@ -36,12 +36,18 @@ describe("argsFromConfig", () => {
 
   it("passes a value of the wrong type on, so validation names the full key and the value", () => {
     withConfig({ diskSize: "big" });
-    assert.throws(() => resolveArgs(argsFromConfig(NS), `${NS}:`), /The "nixos-cloud-image:diskSize" setting must be a whole number of MiB from 1024 to 2097152; received "big"\./);
+    assert.throws(
+      () => resolveArgs(argsFromConfig(NS), `${NS}:`),
+      /The "nixos-cloud-image:diskSize" setting must be a whole number of MiB from 1024 to 2097152; received "big"\./,
+    );
   });
 
   it("rejects an unknown key in the project's namespace, such as a typo", () => {
     withConfig({ kernelLatst: "false" });
-    assert.throws(() => argsFromConfig(NS), /The "nixos-cloud-image:kernelLatst" setting must be one of the known settings \(kernelLatest, diskSize/);
+    assert.throws(
+      () => argsFromConfig(NS),
+      /The "nixos-cloud-image:kernelLatst" setting must be one of the known settings \(kernelLatest, diskSize/,
+    );
   });
 
   it("leaves other namespaces alone", () => {

@@ -10,17 +10,49 @@ describe("parseImageInfo", () => {
   });
 
   const broken: [string, string, RegExp][] = [
-    ["output that is not JSON", "building...", /must print one JSON document on stdout; received "building..."/],
+    [
+      "output that is not JSON",
+      "building...",
+      /must print one JSON document on stdout; received "building..."/,
+    ],
     ["a JSON array", "[]", /it must be a JSON object/],
-    ["a file outside the store", fakeImageInfo(1024, { file: "/tmp/nixos.img" }), /"file" must be an absolute path inside \/nix\/store; received "\/tmp\/nixos.img"/],
-    ["a missing file", fakeImageInfo(1024, { file: undefined }), /"file" must be a non-empty string; received undefined/],
+    [
+      "a file outside the store",
+      fakeImageInfo(1024, { file: "/tmp/nixos.img" }),
+      /"file" must be an absolute path inside \/nix\/store; received "\/tmp\/nixos.img"/,
+    ],
+    [
+      "a missing file",
+      fakeImageInfo(1024, { file: undefined }),
+      /"file" must be a non-empty string; received undefined/,
+    ],
     ["a qcow2 image", fakeImageInfo(1024, { format: "qcow2" }), /"format" must be "raw"; received "qcow2"/],
-    ["a fractional disk size", fakeImageInfo(1024.5), /"diskSize" must be a positive whole number of MiB; received 1024.5/],
-    ["a missing NixOS version", fakeImageInfo(1024, { nixosVersion: "" }), /"nixosVersion" must be a non-empty string/],
-    ["a missing kernel version", fakeImageInfo(1024, { kernelVersion: 6 }), /"kernelVersion" must be a non-empty string; received 6/],
+    [
+      "a fractional disk size",
+      fakeImageInfo(1024.5),
+      /"diskSize" must be a positive whole number of MiB; received 1024.5/,
+    ],
+    [
+      "a missing NixOS version",
+      fakeImageInfo(1024, { nixosVersion: "" }),
+      /"nixosVersion" must be a non-empty string/,
+    ],
+    [
+      "a missing kernel version",
+      fakeImageInfo(1024, { kernelVersion: 6 }),
+      /"kernelVersion" must be a non-empty string; received 6/,
+    ],
     ["an odd system", fakeImageInfo(1024, { system: "x86_64" }), /"system" must be a Nix system/],
-    ["a non-boolean agent flag", fakeImageInfo(1024, { qemuGuestAgent: "yes" }), /"qemuGuestAgent" must be a boolean/],
-    ["an unknown boot mode", fakeImageInfo(1024, { bootMode: "efi" }), /"bootMode" must be "bios" or "uefi"; received "efi"/],
+    [
+      "a non-boolean agent flag",
+      fakeImageInfo(1024, { qemuGuestAgent: "yes" }),
+      /"qemuGuestAgent" must be a boolean/,
+    ],
+    [
+      "an unknown boot mode",
+      fakeImageInfo(1024, { bootMode: "efi" }),
+      /"bootMode" must be "bios" or "uefi"; received "efi"/,
+    ],
   ];
   for (const [what, stdout, message] of broken) {
     it(`rejects ${what}`, () => assert.throws(() => parseImageInfo(stdout), message));

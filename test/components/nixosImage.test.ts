@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { childrenOf, optionsOf, captureOptions, useMocks, valueOf, commandStdout, fakeImageInfo } from "../support/pulumiMocks.ts";
+import {
+  childrenOf,
+  optionsOf,
+  captureOptions,
+  useMocks,
+  valueOf,
+  commandStdout,
+  fakeImageInfo,
+} from "../support/pulumiMocks.ts";
 
 describe("NixosImage (mocked engine)", () => {
   let NixosImage: typeof import("../../components/index.ts").NixosImage;
@@ -14,17 +22,23 @@ describe("NixosImage (mocked engine)", () => {
     const image = new NixosImage("plain", { diskSize: 2048 }, { transformations: [captureOptions] });
     assert.equal(await valueOf(image.imageId), "plain-image-id");
     const kinds = childrenOf("plain").map((r) => `${r.type} ${r.name}`);
-    assert.deepEqual(kinds.filter((k) => !k.startsWith("nixos-cloud-image:")), [
-      "command:local:Command plain-build",
-      "openstack:images/image:Image plain-image",
-    ]);
+    assert.deepEqual(
+      kinds.filter((k) => !k.startsWith("nixos-cloud-image:")),
+      ["command:local:Command plain-build", "openstack:images/image:Image plain-image"],
+    );
     const build = childrenOf("plain").find((r) => r.name === "plain-build")!;
-    assert.match(build.inputs.create, /nix-build \S*nix --arg kernelLatest true --arg diskSize 2048 --out-link /);
+    assert.match(
+      build.inputs.create,
+      /nix-build \S*nix --arg kernelLatest true --arg diskSize 2048 --out-link /,
+    );
     assert.match(build.inputs.create, /cat "\$out\/nix-support\/image-info.json"/);
     assert.equal(build.inputs.logging, "stderr");
     assert.equal(build.inputs.addPreviousOutputInEnv, false);
     const upload = childrenOf("plain").find((r) => r.name === "plain-image")!;
-    assert.equal(upload.inputs.localFilePath, "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-disk-image/nixos.img");
+    assert.equal(
+      upload.inputs.localFilePath,
+      "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-disk-image/nixos.img",
+    );
     assert.equal(upload.inputs.diskFormat, "raw");
     assert.equal(upload.inputs.containerFormat, "bare");
     assert.equal(upload.inputs.verifyChecksum, true);
@@ -52,7 +66,11 @@ describe("NixosImage (mocked engine)", () => {
 
   it("gives the build a timeout, the upload a timeout, and retains old images only when asked", async () => {
     const opts = { transformations: [captureOptions] };
-    new NixosImage("kept", { retainOldImages: true, buildTimeoutMinutes: 45, uploadTimeoutMinutes: 10 }, opts);
+    new NixosImage(
+      "kept",
+      { retainOldImages: true, buildTimeoutMinutes: 45, uploadTimeoutMinutes: 10 },
+      opts,
+    );
     new NixosImage("dropped", {}, opts);
     await waitFor("kept-image");
     await waitFor("dropped-image");
@@ -73,7 +91,10 @@ describe("NixosImage (mocked engine)", () => {
   it("fails with a clear error when the build prints a broken image-info.json", async () => {
     commandStdout.build = () => fakeImageInfo(1024, { format: "qcow2" });
     const image = new NixosImage("broken", {});
-    await assert.rejects(valueOf(image.imagePath), /image-info.json is not valid: "format" must be "raw"; received "qcow2"/);
+    await assert.rejects(
+      valueOf(image.imagePath),
+      /image-info.json is not valid: "format" must be "raw"; received "qcow2"/,
+    );
   });
 
   it("fails when the build reports another disk size than the one asked for", async () => {
@@ -83,7 +104,10 @@ describe("NixosImage (mocked engine)", () => {
   });
 
   it("throws on an invalid argument before registering any resource", () => {
-    assert.throws(() => new NixosImage("invalid", { diskSize: 10 }), /The "diskSize" setting must be a whole number of MiB from 1024 to 2097152; received 10\./);
+    assert.throws(
+      () => new NixosImage("invalid", { diskSize: 10 }),
+      /The "diskSize" setting must be a whole number of MiB from 1024 to 2097152; received 10\./,
+    );
     assert.deepEqual(childrenOf("invalid"), []);
   });
 });

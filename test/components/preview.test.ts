@@ -11,7 +11,9 @@ describe("NixosImage during preview (mocked engine)", () => {
   after(() => useMocks(false));
 
   it("registers the build and the image without running nix-build, and leaves their outputs unknown", async () => {
-    const image = new NixosImage("preview", { verify: { flavorName: "f", networkName: "n", sshSourceCidr: "10.0.0.0/8" } });
+    const image = new NixosImage("preview", {
+      verify: { flavorName: "f", networkName: "n", sshSourceCidr: "10.0.0.0/8" },
+    });
     assert.equal(await valueOf(image.imagePath), undefined);
     assert.equal(await valueOf(image.imageName), undefined);
     assert.equal(await valueOf(image.verification), undefined);

@@ -6,7 +6,12 @@ import { buildIdentity, defaultSource } from "../../components/source.ts";
 
 describe("buildIdentity", () => {
   let dir: string;
-  const base = () => ({ source: dir, kernelLatest: true, diskSize: 1024, nixpkgs: undefined as string | undefined });
+  const base = () => ({
+    source: dir,
+    kernelLatest: true,
+    diskSize: 1024,
+    nixpkgs: undefined as string | undefined,
+  });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), "identity-"));

@@ -19,7 +19,12 @@ describe("resolveArgs", () => {
   });
 
   it("fills in the defaults of verify", () => {
-    assert.deepEqual(resolveArgs({ verify }).verify, { ...verify, floatingIpPool: undefined, keepInstance: false, timeout: 600 });
+    assert.deepEqual(resolveArgs({ verify }).verify, {
+      ...verify,
+      floatingIpPool: undefined,
+      keepInstance: false,
+      timeout: 600,
+    });
   });
 
   it("accepts the bounds of diskSize", () => {
@@ -28,32 +33,104 @@ describe("resolveArgs", () => {
   });
 
   const invalid: [string, unknown, RegExp][] = [
-    ["kernelLatest", { kernelLatest: "yes" }, /"kernelLatest" setting must be a boolean \(true or false\); received "yes"/],
-    ["diskSize", { diskSize: 1023 }, /"diskSize" setting must be a whole number of MiB from 1024 to 2097152; received 1023/],
+    [
+      "kernelLatest",
+      { kernelLatest: "yes" },
+      /"kernelLatest" setting must be a boolean \(true or false\); received "yes"/,
+    ],
+    [
+      "diskSize",
+      { diskSize: 1023 },
+      /"diskSize" setting must be a whole number of MiB from 1024 to 2097152; received 1023/,
+    ],
     ["diskSize", { diskSize: 1536.5 }, /"diskSize" .* received 1536.5/],
     ["diskSize", { diskSize: "2048" }, /"diskSize" .* received "2048"/],
     ["diskSize", { diskSize: 4 * 1024 * 1024 }, /"diskSize" .* received 4194304/],
-    ["nixpkgs", { nixpkgs: "/no/such/nixpkgs" }, /"nixpkgs" setting must be an existing local path or an http\(s\) URL of a nixpkgs tarball; received "\/no\/such\/nixpkgs"/],
+    [
+      "nixpkgs",
+      { nixpkgs: "/no/such/nixpkgs" },
+      /"nixpkgs" setting must be an existing local path or an http\(s\) URL of a nixpkgs tarball; received "\/no\/such\/nixpkgs"/,
+    ],
     ["nixpkgs", { nixpkgs: "ftp://example.org/nixpkgs.tar.gz" }, /"nixpkgs" .* received "ftp:/],
-    ["source", { source: "/no/such/expression" }, /"source" setting must be an existing Nix file or directory/],
-    ["imageName", { imageName: "" }, /"imageName" setting must be a non-empty string of at most 255 characters; received ""/],
-    ["imageName", { imageName: "x".repeat(256) }, /"imageName" setting must be a non-empty string of at most 255/],
-    ["visibility", { visibility: "internal" }, /"visibility" setting must be one of private, shared, community, public; received "internal"/],
-    ["properties", { properties: { size: 3 } }, /"properties" setting must be a map of string keys to string values; received \{"size":3\}/],
+    [
+      "source",
+      { source: "/no/such/expression" },
+      /"source" setting must be an existing Nix file or directory/,
+    ],
+    [
+      "imageName",
+      { imageName: "" },
+      /"imageName" setting must be a non-empty string of at most 255 characters; received ""/,
+    ],
+    [
+      "imageName",
+      { imageName: "x".repeat(256) },
+      /"imageName" setting must be a non-empty string of at most 255/,
+    ],
+    [
+      "visibility",
+      { visibility: "internal" },
+      /"visibility" setting must be one of private, shared, community, public; received "internal"/,
+    ],
+    [
+      "properties",
+      { properties: { size: 3 } },
+      /"properties" setting must be a map of string keys to string values; received \{"size":3\}/,
+    ],
     ["properties", { properties: ["a"] }, /"properties" setting must be a map/],
-    ["a reserved property", { properties: { os_hash_value: "x" } }, /"properties.os_hash_value" setting must be a key Glance does not reserve/],
+    [
+      "a reserved property",
+      { properties: { os_hash_value: "x" } },
+      /"properties.os_hash_value" setting must be a key Glance does not reserve/,
+    ],
     ["tags", { tags: "nixos" }, /"tags" setting must be a list of non-empty strings; received "nixos"/],
     ["retainOldImages", { retainOldImages: 1 }, /"retainOldImages" setting must be a boolean/],
-    ["nixOptions", { nixOptions: { "Builders!": "x" } }, /"nixOptions.Builders!" setting must be a Nix setting name/],
-    ["buildTimeoutMinutes", { buildTimeoutMinutes: 0 }, /"buildTimeoutMinutes" setting must be a whole number of minutes from 1 to 10080; received 0/],
+    [
+      "nixOptions",
+      { nixOptions: { "Builders!": "x" } },
+      /"nixOptions.Builders!" setting must be a Nix setting name/,
+    ],
+    [
+      "buildTimeoutMinutes",
+      { buildTimeoutMinutes: 0 },
+      /"buildTimeoutMinutes" setting must be a whole number of minutes from 1 to 10080; received 0/,
+    ],
     ["uploadTimeoutMinutes", { uploadTimeoutMinutes: -5 }, /"uploadTimeoutMinutes" .* received -5/],
-    ["verify", { verify: "yes" }, /"verify" setting must be an object with flavorName, networkName and sshSourceCidr; received "yes"/],
-    ["verify.flavorName", { verify: { ...verify, flavorName: "" } }, /"verify.flavorName" setting must be a non-empty string; received ""/],
-    ["verify.networkName", { verify: { ...verify, networkName: undefined } }, /"verify.networkName" setting must be a non-empty string; received nothing/],
-    ["verify.sshSourceCidr", { verify: { ...verify, sshSourceCidr: "203.0.113.7" } }, /"verify.sshSourceCidr" setting must be a CIDR such as "203.0.113.7\/32" or "2001:db8::\/64"; received "203.0.113.7"/],
-    ["verify.sshSourceCidr", { verify: { ...verify, sshSourceCidr: "10.0.0.0/33" } }, /"verify.sshSourceCidr" .* received "10.0.0.0\/33"/],
-    ["verify.keepInstance", { verify: { ...verify, keepInstance: "no" } }, /"verify.keepInstance" setting must be a boolean/],
-    ["verify.timeout", { verify: { ...verify, timeout: 5 } }, /"verify.timeout" setting must be a whole number of seconds from 10 to 3600; received 5/],
+    [
+      "verify",
+      { verify: "yes" },
+      /"verify" setting must be an object with flavorName, networkName and sshSourceCidr; received "yes"/,
+    ],
+    [
+      "verify.flavorName",
+      { verify: { ...verify, flavorName: "" } },
+      /"verify.flavorName" setting must be a non-empty string; received ""/,
+    ],
+    [
+      "verify.networkName",
+      { verify: { ...verify, networkName: undefined } },
+      /"verify.networkName" setting must be a non-empty string; received nothing/,
+    ],
+    [
+      "verify.sshSourceCidr",
+      { verify: { ...verify, sshSourceCidr: "203.0.113.7" } },
+      /"verify.sshSourceCidr" setting must be a CIDR such as "203.0.113.7\/32" or "2001:db8::\/64"; received "203.0.113.7"/,
+    ],
+    [
+      "verify.sshSourceCidr",
+      { verify: { ...verify, sshSourceCidr: "10.0.0.0/33" } },
+      /"verify.sshSourceCidr" .* received "10.0.0.0\/33"/,
+    ],
+    [
+      "verify.keepInstance",
+      { verify: { ...verify, keepInstance: "no" } },
+      /"verify.keepInstance" setting must be a boolean/,
+    ],
+    [
+      "verify.timeout",
+      { verify: { ...verify, timeout: 5 } },
+      /"verify.timeout" setting must be a whole number of seconds from 10 to 3600; received 5/,
+    ],
   ];
   for (const [setting, args, message] of invalid) {
     it(`rejects a bad ${setting} with a message naming it, the rule and the value (${JSON.stringify(args).slice(0, 60)})`, () => {
@@ -62,7 +139,10 @@ describe("resolveArgs", () => {
   }
 
   it("prefixes setting names with where they came from", () => {
-    assert.throws(() => resolveArgs({ diskSize: 1 }, "nixos-cloud-image:"), /The "nixos-cloud-image:diskSize" setting/);
+    assert.throws(
+      () => resolveArgs({ diskSize: 1 }, "nixos-cloud-image:"),
+      /The "nixos-cloud-image:diskSize" setting/,
+    );
   });
 });
 
@@ -77,5 +157,6 @@ describe("isCidr", () => {
     ["2001:db8::/129", false],
     ["example.org/24", false],
   ];
-  for (const [value, ok] of cases) it(`says ${value} is ${ok ? "" : "not "}a CIDR`, () => assert.equal(isCidr(value), ok));
+  for (const [value, ok] of cases)
+    it(`says ${value} is ${ok ? "" : "not "}a CIDR`, () => assert.equal(isCidr(value), ok));
 });

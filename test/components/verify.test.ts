@@ -13,12 +13,27 @@ describe("NixosImage with verify (mocked engine)", () => {
 
   it("adds a key pair, a security group, an instance from the new image and a verifier run", async () => {
     const image = new NixosImage("checked", { verify }, { transformations: [captureOptions] });
-    assert.deepEqual(await valueOf(image.verification), { host: "192.0.2.10", port: 22, user: "nixos", ok: true, checks: [] });
+    assert.deepEqual(await valueOf(image.verification), {
+      host: "192.0.2.10",
+      port: 22,
+      user: "nixos",
+      ok: true,
+      checks: [],
+    });
     const byName = new Map(childrenOf("checked").map((r) => [r.name, r]));
-    assert.deepEqual([...byName.keys()].filter((n) => n !== "checked").sort(), [
-      "checked-build", "checked-image", "checked-test", "checked-test", "checked-test-key", "checked-test-ssh",
-      "checked-test-ssh", "checked-verify",
-    ].filter((n, i, all) => all.indexOf(n) === i));
+    assert.deepEqual(
+      [...byName.keys()].filter((n) => n !== "checked").sort(),
+      [
+        "checked-build",
+        "checked-image",
+        "checked-test",
+        "checked-test",
+        "checked-test-key",
+        "checked-test-ssh",
+        "checked-test-ssh",
+        "checked-verify",
+      ].filter((n, i, all) => all.indexOf(n) === i),
+    );
     const instance = childrenOf("checked").find((r) => r.type === "openstack:compute/instance:Instance")!;
     assert.equal(instance.inputs.imageId, "checked-image-id");
     assert.equal(instance.inputs.flavorName, "m1.small");
@@ -51,7 +66,10 @@ describe("NixosImage with verify (mocked engine)", () => {
   it("passes the private key to the verifier on stdin as a secret, never in the command line", async () => {
     new NixosImage("secret", { verify }, { transformations: [captureOptions] });
     const run = await waitForName("secret-verify");
-    assert.match(run.inputs.create, /^node \S*bin\/nixos-image-verify\.js --host 192\.0\.2\.10 --user nixos --identity - --timeout 600 --expect-kernel 6\.15\.2 --json$/);
+    assert.match(
+      run.inputs.create,
+      /^node \S*bin\/nixos-image-verify\.js --host 192\.0\.2\.10 --user nixos --identity - --timeout 600 --expect-kernel 6\.15\.2 --json$/,
+    );
     assert.doesNotMatch(run.inputs.create, /PRIVATE KEY/);
     // A secret reaches the engine wrapped in Pulumi's secret signature.
     assert.equal(run.inputs.stdin["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
@@ -64,12 +82,18 @@ describe("NixosImage with verify (mocked engine)", () => {
   });
 
   it("connects through a floating IP when a pool is given", async () => {
-    new NixosImage("fip", { verify: { ...verify, floatingIpPool: "public", keepInstance: true, timeout: 120 } }, {
-      transformations: [captureOptions],
-    });
+    new NixosImage(
+      "fip",
+      { verify: { ...verify, floatingIpPool: "public", keepInstance: true, timeout: 120 } },
+      {
+        transformations: [captureOptions],
+      },
+    );
     const run = await waitForName("fip-verify");
     assert.match(run.inputs.create, /--host 198\.51\.100\.7 .*--timeout 120 /);
-    const assoc = childrenOf("fip").find((r) => r.type === "openstack:compute/floatingIpAssociate:FloatingIpAssociate")!;
+    const assoc = childrenOf("fip").find(
+      (r) => r.type === "openstack:compute/floatingIpAssociate:FloatingIpAssociate",
+    )!;
     assert.deepEqual(assoc.inputs, { floatingIp: "198.51.100.7", instanceId: "fip-test-id" });
     assert.equal(optionsOf.get("fip-test")?.retainOnDelete, true);
     assert.deepEqual(optionsOf.get("fip-verify")?.customTimeouts, { create: "240s" });

@@ -17,7 +17,10 @@ const PASSWORD_KEY = "openstack:password";
 function md5(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash("md5");
-    createReadStream(file).on("data", (d) => hash.update(d)).on("end", () => resolve(hash.digest("hex"))).on("error", reject);
+    createReadStream(file)
+      .on("data", (d) => hash.update(d))
+      .on("end", () => resolve(hash.digest("hex")))
+      .on("error", reject);
   });
 }
 
@@ -32,7 +35,10 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
   const set = (key: string, value: string) => stack.setConfig(`${NS}:${key}`, { value });
   const up = async () => {
     const events: EngineEvent[] = [];
-    const result = await stack.up({ onEvent: (e) => events.push(e), onOutput: (o) => process.stderr.write(o) });
+    const result = await stack.up({
+      onEvent: (e) => events.push(e),
+      onOutput: (o) => process.stderr.write(o),
+    });
     return { result, events };
   };
   const output = async (name: string) => (await stack.outputs())[name]?.value as string;
@@ -73,10 +79,18 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     assert.equal(image.checksum, await md5(first.path));
     assert.equal(image.min_disk, 1);
     assert.equal(image.visibility, "private");
-    for (const [key, value] of Object.entries({ os_distro: "nixos", os_admin_user: "nixos", os_type: "linux", hw_disk_bus: "virtio", architecture: "x86_64" })) {
+    for (const [key, value] of Object.entries({
+      os_distro: "nixos",
+      os_admin_user: "nixos",
+      os_type: "linux",
+      hw_disk_bus: "virtio",
+      architecture: "x86_64",
+    })) {
       assert.equal(image[key], value, `Glance property ${key}`);
     }
-    const info = JSON.parse(readFileSync(path.join(path.dirname(first.path), "nix-support/image-info.json"), "utf8"));
+    const info = JSON.parse(
+      readFileSync(path.join(path.dirname(first.path), "nix-support/image-info.json"), "utf8"),
+    );
     assert.equal(image.os_version, info.nixosRelease);
     assert.match(image.name, new RegExp(`^nixos-${info.nixosVersion.replace(/\./g, "\\.")}-[0-9a-z]{32}$`));
     // The build is a GC root while the stack holds it.
@@ -123,7 +137,11 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     const current = await output("imageId");
     assert.notEqual(current, first.id);
     assert.equal((await glance.image(current)).min_disk, 2);
-    assert.deepEqual((await stackImages()).map((i) => i.id), [current], "the old image is gone from Glance");
+    assert.deepEqual(
+      (await stackImages()).map((i) => i.id),
+      [current],
+      "the old image is gone from Glance",
+    );
     first = { id: current, path: await output("imagePath") };
   });
 
@@ -133,7 +151,10 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     await set("source", `${broken}.nix`);
     await assert.rejects(up(), /fixture: broken on purpose/);
     await set("source", project.fixture);
-    assert.deepEqual((await stackImages()).map((i) => i.id), [first.id]);
+    assert.deepEqual(
+      (await stackImages()).map((i) => i.id),
+      [first.id],
+    );
     assert.deepEqual(changed(await plannedOps(stack)), {});
   });
 
@@ -159,7 +180,11 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     assert.equal(result.summary.result, "succeeded");
     const current = await output("imageId");
     const images = await stackImages();
-    assert.deepEqual(images.map((i) => i.id), [current], `only the stack's image is left: ${JSON.stringify(images.map((i) => [i.id, i.status]))}`);
+    assert.deepEqual(
+      images.map((i) => i.id),
+      [current],
+      `only the stack's image is left: ${JSON.stringify(images.map((i) => [i.id, i.status]))}`,
+    );
     assert.equal(images[0].status, "active");
     first = { id: current, path: await output("imagePath") };
   });
@@ -183,7 +208,9 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     assert.deepEqual(await stackImages(), []);
     assert.deepEqual(readdirSync(path.join(project.dir, ".nixos-cloud-image/gcroots")), []);
     const stateDir = new URL(project.backend).pathname;
-    const stateFiles = readdirSync(stateDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const stateFiles = readdirSync(stateDir, { recursive: true, withFileTypes: true }).filter((e) =>
+      e.isFile(),
+    );
     assert.ok(stateFiles.length > 0 && existsSync(stateDir));
     for (const file of stateFiles) {
       const text = readFileSync(path.join(file.parentPath, file.name), "utf8");

@@ -55,7 +55,8 @@ export async function useMocks(preview: boolean) {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state: Record<string, any> = { ...args.inputs };
-        if (args.type === "command:local:Command" && !preview) state.stdout = stdoutFor(args.name, args.inputs);
+        if (args.type === "command:local:Command" && !preview)
+          state.stdout = stdoutFor(args.name, args.inputs);
         if (args.type === "openstack:compute/instance:Instance") state.accessIpV4 = "192.0.2.10";
         if (args.type === "openstack:networking/floatingIp:FloatingIp") state.address = "198.51.100.7";
         if (args.type === "openstack:compute/keypair:Keypair") state.name = `${args.name}-generated`;

@@ -18,14 +18,23 @@ export class Glance {
   private token?: string;
   private readonly auth: { auth_url: string; username: string; password: string; project_name: string };
 
-  constructor(cloudsYaml: string, private readonly glanceUrl: string, cloud = "local") {
+  constructor(
+    cloudsYaml: string,
+    private readonly glanceUrl: string,
+    cloud = "local",
+  ) {
     this.auth = parse(readFileSync(cloudsYaml, "utf8")).clouds[cloud].auth;
   }
 
   private async login(): Promise<string> {
     const body = {
       auth: {
-        identity: { methods: ["password"], password: { user: { name: this.auth.username, domain: { id: "default" }, password: this.auth.password } } },
+        identity: {
+          methods: ["password"],
+          password: {
+            user: { name: this.auth.username, domain: { id: "default" }, password: this.auth.password },
+          },
+        },
         scope: { project: { name: this.auth.project_name, domain: { id: "default" } } },
       },
     };

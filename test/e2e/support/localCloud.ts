@@ -16,7 +16,10 @@ export class LocalCloud {
 
   /** Starts (or restarts whatever is not running) and returns the clouds.yaml path. */
   async start(): Promise<string> {
-    const { stdout } = await execa(path.join(SCRIPTS, "start.sh"), [this.state], { env: PORTS, stderr: "inherit" });
+    const { stdout } = await execa(path.join(SCRIPTS, "start.sh"), [this.state], {
+      env: PORTS,
+      stderr: "inherit",
+    });
     this.cloudsYaml = stdout.trim().split("\n").pop()!;
     return this.cloudsYaml;
   }

@@ -8,7 +8,16 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation/index.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const PROGRAM = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "bin", "verifier", "nix"];
+const PROGRAM = [
+  "Pulumi.yaml",
+  "package.json",
+  "tsconfig.json",
+  "index.ts",
+  "components",
+  "bin",
+  "verifier",
+  "nix",
+];
 
 export interface Project {
   dir: string;
@@ -20,10 +29,13 @@ export interface Project {
 
 export function makeProject(): Project {
   const dir = mkdtempSync(path.join(tmpdir(), "nci-e2e-"));
-  for (const entry of PROGRAM) cpSync(path.join(ROOT, entry), path.join(dir, "project", entry), { recursive: true });
+  for (const entry of PROGRAM)
+    cpSync(path.join(ROOT, entry), path.join(dir, "project", entry), { recursive: true });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "project", "node_modules"));
   // At the same place as in the checkout: the fixture shares nix/args.nix and nix/pin.nix by relative path.
-  cpSync(path.join(ROOT, "test/fixtures/image"), path.join(dir, "project/test/fixtures/image"), { recursive: true });
+  cpSync(path.join(ROOT, "test/fixtures/image"), path.join(dir, "project/test/fixtures/image"), {
+    recursive: true,
+  });
   mkdirSync(path.join(dir, "state"));
   return {
     dir: path.join(dir, "project"),
