@@ -47,9 +47,16 @@ export class Glance {
     return res.headers.get("x-subject-token")!;
   }
 
-  private async request(method: string, path: string): Promise<Response> {
+  /** A token for direct API calls (the benchmark's curl upload). */
+  async authToken(): Promise<string> {
     this.token ??= await this.login();
-    const res = await fetch(`${this.glanceUrl}${path}`, { method, headers: { "x-auth-token": this.token } });
+    return this.token;
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { "x-auth-token": await this.authToken() };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(`${this.glanceUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     if (!res.ok) throw new Error(`Glance ${method} ${path}: ${res.status} ${await res.text()}`);
     return res;
   }
@@ -61,6 +68,17 @@ export class Glance {
   /** Deletes an image the stack no longer manages (one it retained). */
   async remove(id: string): Promise<void> {
     await this.request("DELETE", `/v2/images/${id}`);
+  }
+
+  /** Creates an empty (queued) raw image record and returns its ID. */
+  async create(name: string): Promise<string> {
+    const res = await this.request("POST", "/v2/images", { name, disk_format: "raw", container_format: "bare" });
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  /** The URL a PUT of the image data goes to. */
+  fileUrl(id: string): string {
+    return `${this.glanceUrl}/v2/images/${id}/file`;
   }
 
   /** Every image the test's project can see (admin sees all), any status. */

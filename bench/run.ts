@@ -1,0 +1,172 @@
+// npm run bench: upload throughput of `pulumi up` against a plain curl PUT of the same 1 GiB file, the
+// provider's peak memory during that upload, and the overhead of a no-op up/preview of this stack against
+// an empty program with the same plugins. Every ratio uses a baseline measured in the same run.
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { execa } from "execa";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
+import { buildIdentity, defaultSource } from "../components/source.ts";
+import { Glance } from "../test/e2e/support/glance.ts";
+import { LocalCloud } from "../test/e2e/support/localCloud.ts";
+import { makeProject, makeStack } from "../test/e2e/support/project.ts";
+import { withPeakRss } from "./peakRss.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const MiB = 1024 * 1024;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const seconds = async (task: () => Promise<unknown>) => {
+  const start = performance.now();
+  await task();
+  return (performance.now() - start) / 1000;
+};
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/** A 1 GiB image of random bytes: the fixture with fill = "random", behind the component's arguments. */
+function randomImageSource(projectDir: string): string {
+  const dir = path.join(projectDir, "bench-image");
+  mkdirSync(dir);
+  writeFileSync(
+    path.join(dir, "default.nix"),
+    "{ kernelLatest ? true, diskSize ? 1024, nixpkgs ? null }:\n" +
+      'import ../test/fixtures/image { inherit kernelLatest diskSize nixpkgs; fill = "random"; }\n',
+  );
+  return dir;
+}
+
+/** A program with no resources but the same two providers, so both plugins start as in the real stack. */
+function emptyProgram(projectDir: string): string {
+  const dir = path.join(projectDir, "..", "empty");
+  mkdirSync(dir);
+  for (const f of ["package.json", "tsconfig.json", "node_modules"]) {
+    symlinkSync(path.join(projectDir, f), path.join(dir, f));
+  }
+  writeFileSync(
+    path.join(dir, "Pulumi.yaml"),
+    'name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: "--import tsx"\nmain: index.ts\n',
+  );
+  writeFileSync(
+    path.join(dir, "index.ts"),
+    'import * as openstack from "@pulumi/openstack";\nimport * as command from "@pulumi/command";\n' +
+      'new openstack.Provider("openstack", { cloud: "local" });\nnew command.Provider("command");\n',
+  );
+  return dir;
+}
+
+/** Wall time of the image step (MD5, upload, wait for active) from the engine's events. */
+async function timedUpload(stack: Stack): Promise<number> {
+  let started = 0;
+  let ended = 0;
+  await stack.up({
+    onEvent: (e: EngineEvent) => {
+      if (e.resourcePreEvent?.metadata.urn.endsWith("::nixos-image")) started = performance.now();
+      if (e.resOutputsEvent?.metadata.urn.endsWith("::nixos-image")) ended = performance.now();
+    },
+  });
+  if (!started || !ended) throw new Error("the up did not upload an image");
+  return (ended - started) / 1000;
+}
+
+async function main() {
+  const cloud = new LocalCloud();
+  const project = makeProject();
+  try {
+    const cloudsYaml = await cloud.start();
+    const glance = new Glance(cloudsYaml, cloud.glanceUrl);
+    const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml, OS_CLOUD: "local" };
+    const source = randomImageSource(project.dir);
+
+    log("building the 1 GiB random image");
+    const { stdout: out } = await execa("nix-build", [source, "--no-out-link"]);
+    const file = path.join(out.trim(), "nixos.img");
+    const bytes = statSync(file).size;
+
+    const token = await glance.authToken();
+    const curlRuns: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const id = await glance.create(`bench-curl-${i}`);
+      curlRuns.push(
+        await seconds(() =>
+          execa("curl", [
+            "-sS",
+            "-f",
+            "-T",
+            file,
+            "-H",
+            `X-Auth-Token: ${token}`,
+            "-H",
+            "Content-Type: application/octet-stream",
+            glance.fileUrl(id),
+          ]),
+        ),
+      );
+      await glance.remove(id);
+    }
+
+    const stack = await makeStack(project, "bench", env);
+    await stack.setAllConfig({
+      "openstack:cloud": { value: "local" },
+      "nixos-cloud-image:source": { value: source },
+    });
+    log("pulumi up (upload)");
+    const { result: upSeconds, peakMiB } = await withPeakRss(/pulumi-resource-openstack/, () =>
+      timedUpload(stack),
+    );
+
+    log("no-op ups and previews");
+    const stackUps: number[] = [];
+    const stackPreviews: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      stackUps.push(await seconds(() => stack.up()));
+      stackPreviews.push(await seconds(() => stack.preview()));
+    }
+    const empty = await makeStack({ ...project, dir: emptyProgram(project.dir) }, "bench-empty", env);
+    await empty.up();
+    const emptyUps: number[] = [];
+    const emptyPreviews: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      emptyUps.push(await seconds(() => empty.up()));
+      emptyPreviews.push(await seconds(() => empty.preview()));
+    }
+    await stack.destroy();
+    await empty.destroy();
+
+    const identityStart = performance.now();
+    for (let i = 0; i < 100; i++)
+      buildIdentity({ source: defaultSource(), kernelLatest: true, diskSize: 1024, nixpkgs: undefined });
+    const identityMs = (performance.now() - identityStart) / 100;
+
+    const curlMBs = bytes / MiB / Math.min(...curlRuns);
+    const upMBs = bytes / MiB / upSeconds;
+    const figures = {
+      imageMiB: bytes / MiB,
+      curlPutMiBps: Number(curlMBs.toFixed(1)),
+      pulumiUpUploadMiBps: Number(upMBs.toFixed(1)),
+      uploadRatio: Number((upMBs / curlMBs).toFixed(3)),
+      providerPeakRssMiB: Number(peakMiB.toFixed(1)),
+      noopUpSeconds: Number(median(stackUps).toFixed(2)),
+      emptyNoopUpSeconds: Number(median(emptyUps).toFixed(2)),
+      noopUpRatio: Number((median(stackUps) / median(emptyUps)).toFixed(3)),
+      previewSeconds: Number(median(stackPreviews).toFixed(2)),
+      emptyPreviewSeconds: Number(median(emptyPreviews).toFixed(2)),
+      previewRatio: Number((median(stackPreviews) / median(emptyPreviews)).toFixed(3)),
+      buildIdentityMs: Number(identityMs.toFixed(3)),
+    };
+    console.log(
+      `upload: pulumi up ${figures.pulumiUpUploadMiBps} MiB/s vs curl PUT ${figures.curlPutMiBps} MiB/s = ${figures.uploadRatio} (goal >= 0.9)`,
+    );
+    console.log(`provider peak RSS during the upload: ${figures.providerPeakRssMiB} MiB`);
+    console.log(
+      `no-op up: ${figures.noopUpSeconds} s vs empty program ${figures.emptyNoopUpSeconds} s = ${figures.noopUpRatio} (goal <= 1.2)`,
+    );
+    console.log(
+      `preview: ${figures.previewSeconds} s vs empty program ${figures.emptyPreviewSeconds} s = ${figures.previewRatio}; build identity ${figures.buildIdentityMs} ms`,
+    );
+    console.log(JSON.stringify(figures));
+  } finally {
+    await cloud.stop();
+    project.remove();
+  }
+}
+
+await main();
