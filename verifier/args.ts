@@ -39,7 +39,7 @@ root login refused, no password or keyboard-interactive authentication offered.
   --port PORT                    SSH port (default 22)
   --user USER                    user that logs in with the key (default nixos)
   --identity KEYFILE|-           private key; "-" reads it from stdin (required)
-  --timeout SECONDS              how long to wait for SSH to come up (default 300)
+  --timeout SECONDS              how long to wait for SSH and the key (default 300)
   --host-key-fingerprint SHA256:...  pin the server's host key
   --expect-kernel RELEASE        require \`uname -r\` to print RELEASE
   --expect-file PATH             require a regular file to exist (repeatable)

@@ -31,7 +31,7 @@ export interface VerifyOptions {
   privateKey: string;
   /** Where the key came from, for error messages ("stdin", a path). Default "the private key". */
   keySource?: string;
-  /** How long to wait for SSH to come up. Default 300. */
+  /** How long to wait for SSH to come up and accept the key (a refused key is retried). Default 300. */
   timeoutSeconds?: number;
   /** Pinned `SHA256:...` host key fingerprint. */
   hostKeyFingerprint?: string;
@@ -47,6 +47,13 @@ export interface VerifyOptions {
 
 /** Seconds between connection attempts while waiting; the progress line is printed at most every 10s. */
 const retryDelayMs = 1000;
+/**
+ * Delay after a refused key login. OpenSSH 9.8+ (as on current NixOS) penalises a source address 5s per failed
+ * login and 1s per connection without one (our banner probe), and refuses it for a while once the penalties
+ * add up past 15s (PerSourcePenalties). Waiting 6s lets each attempt's penalty expire before the next one, so
+ * retrying never gets the verifier locked out, also not for the checks that run afterwards.
+ */
+const refusedRetryDelayMs = 6000;
 /** Upper bound of ssh's ConnectTimeout once the machine answered. */
 const connectTimeoutSeconds = 10;
 
@@ -89,7 +96,8 @@ type Reached =
 
 /**
  * Waits until an SSH conversation gets as far as authentication: an SSH banner, the pinned host key (if any),
- * then the key login itself. Network-level failures are retried until the deadline; anything else is an answer.
+ * then the key login itself. Network-level failures and refusals of the key are retried until the deadline
+ * (cloud-init may install the key after sshd starts); anything else is an answer.
  */
 async function reach(
   settings: Settings,
@@ -112,7 +120,11 @@ async function reach(
   let lastError = "no attempt made";
   let banner: string | undefined;
   let hostKeyPinned = false;
+  /** The server's first answer to the key login, and its latest refusal of it (reported if the deadline passes). */
+  let answered: CheckResult | undefined;
+  let refused: Extract<SshOutcome, { kind: "auth-refused" }> | undefined;
   for (;;) {
+    let delayMs = retryDelayMs;
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) break;
     const probe = await probeBanner(host, port, Math.min(remainingMs, 5000));
@@ -152,17 +164,32 @@ async function reach(
           command: commands.keyLogin,
           connectTimeoutSeconds: remainingSeconds,
         });
-        if (keyLogin.kind !== "network") {
-          checks.unshift(reachedCheck(where, banner, start));
-          return { reached: true, checks, keyLogin, target };
+        if (keyLogin.kind === "network") {
+          lastError = keyLogin.message;
+        } else {
+          answered ??= reachedCheck(where, banner, start);
+          if (keyLogin.kind !== "auth-refused") {
+            checks.unshift(answered);
+            return { reached: true, checks, keyLogin, target };
+          }
+          // On a fresh cloud instance sshd is often up before cloud-init has written the key from the
+          // metadata service: the server did answer, but this refusal need not be its final word.
+          refused = keyLogin;
+          lastError = "key refused so far, retrying (cloud-init may not have installed it yet)";
+          delayMs = refusedRetryDelayMs;
         }
-        lastError = keyLogin.message;
       }
     } else {
       lastError = probe.error;
     }
     progress(lastError);
-    await sleep(Math.max(0, Math.min(retryDelayMs, deadline - Date.now())));
+    await sleep(Math.max(0, Math.min(delayMs, deadline - Date.now())));
+  }
+  if (answered !== undefined && refused !== undefined) {
+    // The server answered, so this is a failing key login (exit 1), not an unreachable machine (exit 3).
+    checks.unshift(answered);
+    const message = `${refused.message} (still refused when the ${timeoutSeconds}s timeout passed)`;
+    return { reached: true, checks, keyLogin: { ...refused, message }, target };
   }
   return {
     reached: false,

@@ -9,7 +9,7 @@
 // own users, sudo and SSH configuration are never touched. sshd reads only the config written here.
 import { execa } from "execa";
 import type { ResultPromise } from "execa";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,9 +23,9 @@ export interface SshdOptions {
   kbdInteractiveAuthentication?: boolean;
   /** The sudo rule for `nixos`: NOPASSWD, a password required, or no rule at all. Default "nopasswd". */
   sudo?: "nopasswd" | "password" | "none";
-  /** Public keys (one `ssh-ed25519 AAAA...` line each) authorized for `nixos`. Default none. */
+  /** Public keys (one `ssh-ed25519 AAAA...` line each) authorized for `nixos`. Default none (no keys file). */
   userKeys?: string[];
-  /** Public keys authorized for root. Default none. */
+  /** Public keys authorized for root. Default none (no keys file). */
   rootKeys?: string[];
 }
 
@@ -36,6 +36,8 @@ export interface Sshd {
   hostKeyFingerprint: string;
   /** What sshd wrote to stderr so far (it runs with -e), for debugging a failing test. */
   log(): string;
+  /** Replaces the keys authorized for `nixos` while sshd runs, as cloud-init does some time after boot. */
+  setUserKeys(keys: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -133,16 +135,20 @@ async function writeSystemFiles(dir: string, options: SshdOptions): Promise<void
   await chmod(sudoers, 0o440);
 }
 
+/** Writes `%u.keys` whole (a temp file renamed over it), so a login sshd handles meanwhile never sees half of it. */
+async function writeAuthorizedKeys(dir: string, user: string, keys: string[] | undefined): Promise<void> {
+  if (keys === undefined) return;
+  const file = join(dir, "keys", `${user}.keys`);
+  // sshd reads authorized keys as the target user, so these (public) files are world-readable.
+  await writeFile(`${file}.tmp`, keys.map((k) => `${k}\n`).join(""), { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+}
+
 async function writeSshdFiles(dir: string, port: number, options: SshdOptions): Promise<string> {
   const keys = join(dir, "keys");
   await mkdir(keys, { mode: 0o755, recursive: true });
-  // sshd reads authorized keys as the target user, so these (public) files are world-readable.
-  await writeFile(join(keys, `${testUser}.keys`), (options.userKeys ?? []).map((k) => `${k}\n`).join(""), {
-    mode: 0o644,
-  });
-  await writeFile(join(keys, "root.keys"), (options.rootKeys ?? []).map((k) => `${k}\n`).join(""), {
-    mode: 0o644,
-  });
+  await writeAuthorizedKeys(dir, testUser, options.userKeys);
+  await writeAuthorizedKeys(dir, "root", options.rootKeys);
   const hostKey = join(dir, "ssh_host_ed25519_key");
   await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "verifier-test-host", "-f", hostKey]);
   const yesNo = (value: boolean | undefined) => (value === true ? "yes" : "no");
@@ -243,6 +249,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
           port,
           hostKeyFingerprint,
           log,
+          setUserKeys: (keys) => writeAuthorizedKeys(dir, testUser, keys),
           async stop() {
             child.kill("SIGTERM");
             await child;

@@ -1,6 +1,6 @@
 // End to end: bin/nixos-image-verify.js against real sshd servers (see test/support/sshd.ts).
 // Every run is started in `before`, concurrently, and each test awaits its own run: the file takes about as
-// long as its slowest run (the 3s unreachable case) instead of the sum of all of them.
+// long as its slowest run (the key that appears late, about 6s) instead of the sum of all of them.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { chmod, copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -91,11 +91,15 @@ describe("verifier/cli (bin/nixos-image-verify.js against real sshd)", function 
   let sshLogDir: string;
   let stdinTmp: string;
   let closedPort: number;
+  let lateKeyServer: Sshd;
+  let lateKeyWritten: Promise<number>;
 
   const scenarios: {
     title: string;
     server: SshdOptions;
     args?: () => string[];
+    /** --timeout; default 10. */
+    timeout?: string;
     exitCode: number;
     failed: string[];
   }[] = [
@@ -103,6 +107,8 @@ describe("verifier/cli (bin/nixos-image-verify.js against real sshd)", function 
       title: "A key the server does not know fails key login",
       server: {},
       args: () => ["--identity", otherKey.privateKeyFile],
+      // Refusals are retried until the timeout: kept short.
+      timeout: "2",
       exitCode: 1,
       failed: ["key login as nixos refused", "sudo not checked"],
     },
@@ -179,25 +185,30 @@ describe("verifier/cli (bin/nixos-image-verify.js against real sshd)", function 
     // One sshd per distinct configuration; servers[0] is the correct one. rootKeys entries stand for the test key.
     const configs = new Map<string, SshdOptions>();
     for (const { server } of scenarios) configs.set(JSON.stringify(server), server);
-    const started = await Promise.all(
-      [...configs.values()].map((options) =>
-        startSshd({
-          ...options,
-          userKeys: [key.publicKey],
-          rootKeys: (options.rootKeys ?? []).map(() => key.publicKey),
-        }),
+    // And one whose user has no key yet (lateKeyServer), as before cloud-init ran.
+    const [started, late] = await Promise.all([
+      Promise.all(
+        [...configs.values()].map((options) =>
+          startSshd({
+            ...options,
+            userKeys: [key.publicKey],
+            rootKeys: (options.rootKeys ?? []).map(() => key.publicKey),
+          }),
+        ),
       ),
-    );
-    servers.push(...started);
+      startSshd(),
+    ]);
+    servers.push(...started, late);
+    lateKeyServer = late;
     const serverFor = (options: SshdOptions) =>
       started[[...configs.keys()].indexOf(JSON.stringify(options))] as Sshd;
-    const target = (server: Sshd) => [
+    const target = (server: Sshd, timeout = "10") => [
       "--host",
       server.host,
       "--port",
       String(server.port),
       "--timeout",
-      "10",
+      timeout,
     ];
     const correct = servers[0] as Sshd;
 
@@ -215,11 +226,20 @@ describe("verifier/cli (bin/nixos-image-verify.js against real sshd)", function 
     runs.set("unreachable", unreachable.result);
     await unreachable.waiting;
 
+    // The slowest run, so started next: the key file appears 1.5s after the first refusal (the first progress
+    // line), and the verifier keeps retrying until the key is accepted.
+    const lateKey = runCli([...target(lateKeyServer, "20"), "--identity", key.privateKeyFile]);
+    runs.set("late key", lateKey.result);
+    lateKeyWritten = lateKey.waiting
+      .then(() => new Promise((resolve) => setTimeout(resolve, 1500)))
+      .then(() => lateKeyServer.setUserKeys([key.publicKey]))
+      .then(() => Date.now());
+
     for (const scenario of scenarios) {
       const server = serverFor(scenario.server);
       const args = scenario.args?.() ?? [];
       const identity = args.includes("--identity") ? [] : ["--identity", key.privateKeyFile];
-      runs.set(scenario.title, runCli([...target(server), ...identity, ...args]).result);
+      runs.set(scenario.title, runCli([...target(server, scenario.timeout), ...identity, ...args]).result);
     }
 
     runs.set(
@@ -277,7 +297,7 @@ exec /usr/bin/ssh "$@"
   ];
 
   after(async () => {
-    await Promise.allSettled(runs.values());
+    await Promise.allSettled([...runs.values(), lateKeyWritten]);
     await Promise.all(servers.map((server) => server.stop()));
     await Promise.all(
       [keyDir, sshLogDir, stdinTmp].map((dir) => dir && rm(dir, { recursive: true, force: true })),
@@ -337,6 +357,35 @@ exec /usr/bin/ssh "$@"
     // From its first attempt (about 0s into the wait) to its exit: the 3s timeout plus a little.
     const waited = result.endedAt - (result.waitingAt ?? 0);
     assert.ok(waited >= 2500 && waited < 4500, `waited ${waited}ms`);
+  });
+
+  it("Retries a refused key until the key is installed, then passes within the timeout", async () => {
+    const result = await run("late key");
+    const writtenAt = await lateKeyWritten;
+    assert.equal(result.exitCode, 0, result.stdout + result.stderr + lateKeyServer.log());
+    assert.match(
+      result.stderr,
+      /^waiting for 127\.0\.0\.1:\d+ \(\d+s\/20s, key refused so far, retrying \(cloud-init may not have installed it yet\)\)\.\.\.$/m,
+    );
+    assert.ok(result.endedAt > writtenAt, "passed before the key was installed");
+    // A refused key is retried after 6s (refusedRetryDelayMs): it passed on that second attempt, not a third.
+    const waited = result.endedAt - (result.waitingAt ?? 0);
+    assert.ok(waited >= 6000 && waited < 11_000, `waited ${waited}ms`);
+  });
+
+  it("Reports a key still refused when the timeout passes as a failing key login (exit 1), after the timeout", async () => {
+    const result = await run("A key the server does not know fails key login");
+    assert.equal(result.exitCode, 1, result.stdout + result.stderr);
+    assert.match(
+      result.stdout,
+      /^FAIL key login as nixos refused: the server refused the key: .*Permission denied \(publickey\)\. \(still refused when the 2s timeout passed\)$/m,
+    );
+    assert.match(result.stdout, /^PASS SSH reachable on /m);
+    assert.match(result.stderr, /key refused so far, retrying/);
+    // From its first refusal (printed once that attempt is over) to its exit: the rest of the 2s timeout,
+    // then the remaining checks.
+    const waited = result.endedAt - (result.waitingAt ?? 0);
+    assert.ok(waited >= 1000 && waited < 5000, `waited ${waited}ms`);
   });
 
   it("Prints one JSON document {host, port, user, ok, checks} with --json", async () => {

@@ -61,6 +61,35 @@ describe("verifier/verify", function () {
     assert.deepEqual(progress, [`waiting for 127.0.0.1:${port} (0s/0.5s, connection refused)...`]);
   });
 
+  it("Retries a refused key until the timeout, then reports it as a failing key login (exit 1)", async () => {
+    const progress: string[] = [];
+    const other = await makeKeyPair(dir, "other");
+    const started = Date.now();
+    const report = await verify({
+      host: server.host,
+      port: server.port,
+      privateKey: other.privateKey,
+      timeoutSeconds: 1,
+      onProgress: (line) => progress.push(line),
+    });
+    assert.ok(Date.now() - started >= 1000, "reported before the timeout passed");
+    assert.equal(exitCodeFor(report), 1);
+    assert.deepEqual(
+      report.checks.slice(0, 3).map((check) => [check.id, check.name]),
+      [
+        ["ssh-reachable", `SSH reachable on ${server.host}:${server.port}`],
+        ["key-login", "key login as nixos refused"],
+        ["sudo", "sudo not checked"],
+      ],
+    );
+    assert.match(report.checks[1]?.reason ?? "", /\(still refused when the 1s timeout passed\)$/);
+    assert.equal(progress.length, 1, progress.join("\n"));
+    assert.match(
+      progress[0] ?? "",
+      /^waiting for 127\.0\.0\.1:\d+ \(\ds\/1s, key refused so far, retrying \(cloud-init may not have installed it yet\)\)\.\.\.$/,
+    );
+  });
+
   it("Returns every check of a correct server, in order, all passing", async () => {
     const report = await verify({
       host: server.host,

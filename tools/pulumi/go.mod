@@ -1,6 +1,7 @@
-// Pins the Pulumi CLI. pkg/v3 cannot be `go install`ed directly because its
-// go.mod has replace directives, so this wrapper module requires it and
-// repeats the replaces that matter outside the pulumi repo.
+// Pins the Pulumi CLI (pkg/v3) and holds the small Node.js language host and
+// command provider built against the same sdk/v3 (see ../README.md). pkg/v3
+// cannot be `go install`ed directly because its go.mod has replace directives,
+// so this module requires it and repeats the replaces that still apply.
 module nixos-cloud-image/tools/pulumi
 
 go 1.26.6

@@ -137,54 +137,72 @@ type packageJSON struct {
 	} `json:"pulumi"`
 }
 
-// resourcePlugins walks the nearest node_modules above dir (including nested
-// and scoped packages) and lists the resource plugins the packages declare.
+// resourcePlugins lists the resource plugins declared by the packages in the
+// nearest node_modules above dir, including scoped and nested packages.
 func resourcePlugins(dir string) ([]*pulumirpc.PackageDependency, error) {
 	nm := findUp(dir, "node_modules")
 	if nm == "" {
 		return nil, nil
 	}
 	seen := map[string]bool{}
+	visited := map[string]bool{} // real paths: pnpm's symlinks can loop
 	var deps []*pulumirpc.PackageDependency
-	err := filepath.WalkDir(nm, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() != "package.json" {
-			return nil // unreadable or uninteresting entries are skipped
+	var walk func(nodeModules string)
+	walk = func(nodeModules string) {
+		real, err := filepath.EvalSymlinks(nodeModules)
+		if err != nil || visited[real] {
+			return
 		}
-		// Only a package's own manifest: <node_modules>/<pkg>/package.json or
-		// <node_modules>/@scope/<pkg>/package.json.
-		parent := filepath.Dir(path)
-		if filepath.Base(filepath.Dir(parent)) != "node_modules" &&
-			filepath.Base(filepath.Dir(filepath.Dir(parent))) != "node_modules" {
-			return nil
+		visited[real] = true
+		entries, _ := os.ReadDir(nodeModules)
+		var pkgs []string
+		for _, e := range entries {
+			p := filepath.Join(nodeModules, e.Name())
+			if strings.HasPrefix(e.Name(), "@") {
+				scoped, _ := os.ReadDir(p)
+				for _, s := range scoped {
+					pkgs = append(pkgs, filepath.Join(p, s.Name()))
+				}
+			} else if !strings.HasPrefix(e.Name(), ".") {
+				pkgs = append(pkgs, p)
+			}
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil
+		for _, pkg := range pkgs {
+			if dep := pluginOf(filepath.Join(pkg, "package.json")); dep != nil {
+				if key := dep.Name + "@" + dep.Version; !seen[key] {
+					seen[key] = true
+					deps = append(deps, dep)
+				}
+			}
+			walk(filepath.Join(pkg, "node_modules"))
 		}
-		var p packageJSON
-		if json.Unmarshal(b, &p) != nil || !p.Pulumi.Resource {
-			return nil
-		}
-		name := p.Pulumi.Name
-		if name == "" {
-			name = strings.TrimPrefix(strings.TrimPrefix(p.Name, "@pulumi/"), "@")
-		}
-		ver := p.Pulumi.Version
-		if ver == "" {
-			ver = p.Version
-		}
-		if ver != "" && !strings.HasPrefix(ver, "v") {
-			ver = "v" + ver
-		}
-		if key := name + "@" + ver; !seen[key] {
-			seen[key] = true
-			deps = append(deps, &pulumirpc.PackageDependency{
-				Kind: "resource", Name: name, Version: ver, Server: p.Pulumi.Server,
-			})
-		}
+	}
+	walk(nm)
+	return deps, nil
+}
+
+// pluginOf reads a package.json and returns the resource plugin it declares.
+func pluginOf(path string) *pulumirpc.PackageDependency {
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return nil
-	})
-	return deps, err
+	}
+	var p packageJSON
+	if json.Unmarshal(b, &p) != nil || !p.Pulumi.Resource {
+		return nil
+	}
+	name := p.Pulumi.Name
+	if name == "" {
+		name = strings.TrimPrefix(strings.TrimPrefix(p.Name, "@pulumi/"), "@")
+	}
+	ver := p.Pulumi.Version
+	if ver == "" {
+		ver = p.Version
+	}
+	if ver != "" && !strings.HasPrefix(ver, "v") {
+		ver = "v" + ver
+	}
+	return &pulumirpc.PackageDependency{Kind: "resource", Name: name, Version: ver, Server: p.Pulumi.Server}
 }
 
 // findUp returns dir/name or the first ancestor's, or "" if none exists.
