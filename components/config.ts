@@ -39,10 +39,19 @@ export function argsFromConfig(namespace: string): NixosImageArgs {
   const args: Record<string, unknown> = {};
   for (const [key, kind] of Object.entries(SETTINGS)) {
     const raw = config.get(key);
-    if (raw === undefined) continue;
-    args[key] = kind === "text" ? raw : parseJson(raw);
+    const value = raw === undefined ? undefined : kind === "text" ? raw : parseJson(raw);
+    if (!isUnset(value)) args[key] = value;
   }
   return args as NixosImageArgs;
+}
+
+/**
+ * Pulumi.yaml gives optional keys the defaults "" and {} (Pulumi requires a default for any declared key that
+ * is not mandatory): those mean "not set".
+ */
+function isUnset(value: unknown): boolean {
+  if (value === undefined || value === "") return true;
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
 function parseJson(raw: string): unknown {
