@@ -28,6 +28,10 @@ export function publishImage(name: string, args: ResolvedArgs, build: BuiltImage
       parent,
       dependsOn: [build.command],
       retainOnDelete: args.retainOldImages,
+      // The bridged provider asks to delete first whenever `name` is set explicitly (to avoid a name clash).
+      // Names here are content-addressed and never clash, and servers may still boot from the old image
+      // while the new one uploads: create the new one first, as the design promises.
+      deleteBeforeReplace: false,
       customTimeouts: { create: `${args.uploadTimeoutMinutes}m` },
       // The provider defaults this download cache to $HOME, which differs between machines; it is unused
       // for local files, and must not show as a change when someone else runs the stack.

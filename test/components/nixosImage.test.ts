@@ -79,8 +79,8 @@ describe("NixosImage (mocked engine)", () => {
     assert.equal(optionsOf.get("kept-image")?.retainOnDelete, true);
     assert.equal(optionsOf.get("dropped-image")?.retainOnDelete, false);
     assert.deepEqual(optionsOf.get("dropped-build")?.customTimeouts, { create: "120m" });
-    // Create-before-delete is Pulumi's default; the component must not turn it off.
-    assert.notEqual(optionsOf.get("dropped-image")?.deleteBeforeReplace, true);
+    // Explicitly false: the bridged provider would otherwise delete first, as the name is set.
+    assert.equal(optionsOf.get("dropped-image")?.deleteBeforeReplace, false);
   });
 
   it("uses the given image name instead of the content-addressed one", async () => {

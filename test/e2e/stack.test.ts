@@ -146,11 +146,14 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
   });
 
   it("a Nix expression that fails stops pulumi up with Nix's error and leaves Glance and the stack as they were", async () => {
-    const broken = path.join(project.dir, "..", "broken");
-    writeFileSync(path.join(project.dir, "..", "broken.nix"), 'args: throw "fixture: broken on purpose"\n');
-    await set("source", `${broken}.nix`);
-    await assert.rejects(up(), /fixture: broken on purpose/);
-    await set("source", project.fixture);
+    const broken = path.join(project.dir, "..", "broken.nix");
+    writeFileSync(broken, '{ ... }: throw "fixture: broken on purpose"\n');
+    await set("source", broken);
+    try {
+      await assert.rejects(up(), /error: fixture: broken on purpose/);
+    } finally {
+      await set("source", project.fixture);
+    }
     assert.deepEqual(
       (await stackImages()).map((i) => i.id),
       [first.id],

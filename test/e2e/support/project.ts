@@ -60,13 +60,17 @@ export async function makeStack(project: Project, name: string, env: Record<stri
   );
 }
 
+/** A replacement is planned as three steps; they all mean "replace". */
+const REPLACE_STEPS: OpType[] = ["create-replacement", "replace", "delete-replaced"];
+
 /** The operation preview plans for each resource, by resource name (the last part of its URN). */
 export async function plannedOps(stack: Stack): Promise<Record<string, OpType>> {
   const ops: Record<string, OpType> = {};
   await stack.preview({
     onEvent: (event: EngineEvent) => {
       const meta = event.resourcePreEvent?.metadata;
-      if (meta && meta.type !== "pulumi:pulumi:Stack") ops[meta.urn.split("::").pop()!] = meta.op;
+      if (!meta || meta.type === "pulumi:pulumi:Stack") return;
+      ops[meta.urn.split("::").pop()!] = REPLACE_STEPS.includes(meta.op) ? "replace" : meta.op;
     },
   });
   return ops;
