@@ -28,6 +28,13 @@ export class LocalCloud {
     await execa(path.join(SCRIPTS, "stop.sh"), ["--purge", this.state], { stderr: "inherit" });
   }
 
+  /** Seconds Glance spent on each image data upload (PUT .../file), by image ID, from its access log. */
+  uploadSeconds(): Map<string, number> {
+    const log = readFileSync(path.join(this.state, "log/glance-api.log"), "utf8");
+    const puts = log.matchAll(/"PUT \/v2\/images\/([0-9a-f-]+)\/file HTTP\/1\.1" 204 \d+ ([\d.]+)/g);
+    return new Map([...puts].map((m) => [m[1], Number(m[2])]));
+  }
+
   /** Kills Glance at once, as a crash would. */
   killGlance(): void {
     const pid = Number(readFileSync(path.join(this.state, "run/glance.pid"), "utf8"));
