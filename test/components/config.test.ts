@@ -61,13 +61,17 @@ describe("Pulumi.yaml", () => {
 
   it("declares and describes every setting the component reads", () => {
     assert.deepEqual(Object.keys(project.config).sort(), Object.keys(SETTINGS).sort());
-    for (const [key, decl] of Object.entries<any>(project.config)) assert.ok(decl.description, `${key} has a description`);
+    for (const [key, decl] of Object.entries<any>(project.config))
+      assert.ok(decl.description, `${key} has a description`);
   });
 
   it("has defaults that mean exactly what the component does when a setting is absent", () => {
     // As the CLI hands defaults to the program: text as it is, everything else as JSON.
-    const asConfig = (key: string, value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
-    withConfig(Object.fromEntries(Object.entries<any>(project.config).map(([k, d]) => [k, asConfig(k, d.default)])));
+    const asConfig = (key: string, value: unknown) =>
+      typeof value === "string" ? value : JSON.stringify(value);
+    withConfig(
+      Object.fromEntries(Object.entries<any>(project.config).map(([k, d]) => [k, asConfig(k, d.default)])),
+    );
     assert.deepEqual(resolveArgs(argsFromConfig(NS)), resolveArgs({}));
   });
 });

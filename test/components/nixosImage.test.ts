@@ -5,6 +5,7 @@ import {
   captureOptions,
   useMocks,
   valueOf,
+  registeredNamed,
   commandStdout,
   fakeImageInfo,
 } from "../support/pulumiMocks.ts";
@@ -49,7 +50,7 @@ describe("NixosImage (mocked engine)", () => {
 
   it("sets the standard Glance properties and lets the user's override them", async () => {
     new NixosImage("props", { properties: { os_version: "25.05-custom", team: "infra" } });
-    const image = await waitFor("props-image");
+    const image = await registeredNamed("props-image");
     assert.deepEqual(image.inputs.properties, {
       os_distro: "nixos",
       os_version: "25.05-custom",
@@ -72,8 +73,8 @@ describe("NixosImage (mocked engine)", () => {
       opts,
     );
     new NixosImage("dropped", {}, opts);
-    await waitFor("kept-image");
-    await waitFor("dropped-image");
+    await registeredNamed("kept-image");
+    await registeredNamed("dropped-image");
     assert.deepEqual(optionsOf.get("kept-build")?.customTimeouts, { create: "45m" });
     assert.deepEqual(optionsOf.get("kept-image")?.customTimeouts, { create: "10m" });
     assert.equal(optionsOf.get("kept-image")?.retainOnDelete, true);
@@ -83,9 +84,27 @@ describe("NixosImage (mocked engine)", () => {
     assert.equal(optionsOf.get("dropped-image")?.deleteBeforeReplace, false);
   });
 
+  it("gives the build the same inputs when nothing changed, and new triggers when any parameter does", async () => {
+    const inputsOf = async (name: string, args: object) => {
+      new NixosImage(name, args);
+      const { create, triggers } = (await registeredNamed(`${name}-build`)).inputs;
+      // The GC root's name carries the component's name; the rest must match exactly.
+      return { create: create.replaceAll(name, "NAME"), triggers };
+    };
+    const base = await inputsOf("same-a", { diskSize: 2048 });
+    assert.deepEqual(await inputsOf("same-b", { diskSize: 2048 }), base);
+    for (const [name, args] of [
+      ["diff-disk", { diskSize: 4096 }],
+      ["diff-kernel", { diskSize: 2048, kernelLatest: false }],
+      ["diff-nixpkgs", { diskSize: 2048, nixpkgs: "https://example.org/nixpkgs.tar.gz" }],
+    ] as const) {
+      assert.notDeepEqual((await inputsOf(name, args)).triggers, base.triggers, name);
+    }
+  });
+
   it("uses the given image name instead of the content-addressed one", async () => {
     new NixosImage("named", { imageName: "nixos-golden" });
-    assert.equal((await waitFor("named-image")).inputs.name, "nixos-golden");
+    assert.equal((await registeredNamed("named-image")).inputs.name, "nixos-golden");
   });
 
   it("fails with a clear error when the build prints a broken image-info.json", async () => {
@@ -111,12 +130,3 @@ describe("NixosImage (mocked engine)", () => {
     assert.deepEqual(childrenOf("invalid"), []);
   });
 });
-
-async function waitFor(name: string) {
-  for (let i = 0; i < 200; i++) {
-    const found = childrenOf(name).find((r) => r.name === name);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`resource ${name} was never registered`);
-}

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { childrenOf, optionsOf, captureOptions, useMocks, valueOf } from "../support/pulumiMocks.ts";
+import {
+  childrenOf,
+  optionsOf,
+  captureOptions,
+  useMocks,
+  valueOf,
+  registeredNamed,
+  registeredOfType,
+} from "../support/pulumiMocks.ts";
 
 const verify = { flavorName: "m1.small", networkName: "private", sshSourceCidr: "203.0.113.7/32" };
 
@@ -46,7 +54,7 @@ describe("NixosImage with verify (mocked engine)", () => {
 
   it("opens tcp/22 to sshSourceCidr only, and nothing else", async () => {
     new NixosImage("fw", { verify: { ...verify, sshSourceCidr: "2001:db8::/64" } });
-    await waitForType("fw", "command:local:Command", 3);
+    await registeredOfType("fw", "command:local:Command", 3);
     const rules = childrenOf("fw").filter((r) => r.type === "openstack:networking/secGroupRule:SecGroupRule");
     assert.equal(rules.length, 1);
     assert.deepEqual(
@@ -65,7 +73,7 @@ describe("NixosImage with verify (mocked engine)", () => {
 
   it("passes the private key to the verifier on stdin as a secret, never in the command line", async () => {
     new NixosImage("secret", { verify }, { transformations: [captureOptions] });
-    const run = await waitForName("secret-verify");
+    const run = await registeredNamed("secret-verify");
     assert.match(
       run.inputs.create,
       /^node \S*bin\/nixos-image-verify\.js --host 192\.0\.2\.10 --user nixos --identity - --timeout 600 --expect-kernel 6\.15\.2 --json$/,
@@ -75,7 +83,7 @@ describe("NixosImage with verify (mocked engine)", () => {
     assert.equal(run.inputs.stdin["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
     assert.match(run.inputs.stdin.value, /BEGIN OPENSSH PRIVATE KEY/);
     assert.deepEqual(optionsOf.get("secret-test-key")?.additionalSecretOutputs, ["stdout"]);
-    const keygen = await waitForName("secret-test-key");
+    const keygen = await registeredNamed("secret-test-key");
     assert.equal(keygen.inputs.logging, "none");
     // The run is repeated whenever the image or the instance changes.
     assert.deepEqual(run.inputs.triggers, ["secret-image-id", "secret-test-id"]);
@@ -89,7 +97,7 @@ describe("NixosImage with verify (mocked engine)", () => {
         transformations: [captureOptions],
       },
     );
-    const run = await waitForName("fip-verify");
+    const run = await registeredNamed("fip-verify");
     assert.match(run.inputs.create, /--host 198\.51\.100\.7 .*--timeout 120 /);
     const assoc = childrenOf("fip").find(
       (r) => r.type === "openstack:compute/floatingIpAssociate:FloatingIpAssociate",
@@ -99,20 +107,3 @@ describe("NixosImage with verify (mocked engine)", () => {
     assert.deepEqual(optionsOf.get("fip-verify")?.customTimeouts, { create: "240s" });
   });
 });
-
-async function waitForName(name: string) {
-  for (let i = 0; i < 300; i++) {
-    const found = childrenOf(name).find((r) => r.name === name);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`resource ${name} was never registered`);
-}
-
-async function waitForType(prefix: string, type: string, count: number) {
-  for (let i = 0; i < 300; i++) {
-    if (childrenOf(prefix).filter((r) => r.type === type).length >= count) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`fewer than ${count} ${type} under ${prefix}`);
-}

@@ -90,3 +90,26 @@ export async function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefine
 export function childrenOf(name: string): Registered[] {
   return registered.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
 }
+
+/** Waits (up to 3 s) until `found` returns something: registrations complete asynchronously. */
+async function eventually<T>(found: () => T | undefined, what: string): Promise<T> {
+  for (let i = 0; i < 300; i++) {
+    const value = found();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${what} was never registered`);
+}
+
+/** The registered resource of that name, once it is registered. */
+export function registeredNamed(name: string): Promise<Registered> {
+  return eventually(() => childrenOf(name).find((r) => r.name === name), `resource ${name}`);
+}
+
+/** Waits until at least `count` resources of `type` are registered under the component `prefix`. */
+export async function registeredOfType(prefix: string, type: string, count: number): Promise<void> {
+  await eventually(
+    () => (childrenOf(prefix).filter((r) => r.type === type).length >= count ? true : undefined),
+    `${count} ${type} under ${prefix}`,
+  );
+}

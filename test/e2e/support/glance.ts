@@ -56,7 +56,11 @@ export class Glance {
   private async request(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { "x-auth-token": await this.authToken() };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${this.glanceUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${this.glanceUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`Glance ${method} ${path}: ${res.status} ${await res.text()}`);
     return res;
   }
@@ -72,7 +76,11 @@ export class Glance {
 
   /** Creates an empty (queued) raw image record and returns its ID. */
   async create(name: string): Promise<string> {
-    const res = await this.request("POST", "/v2/images", { name, disk_format: "raw", container_format: "bare" });
+    const res = await this.request("POST", "/v2/images", {
+      name,
+      disk_format: "raw",
+      container_format: "bare",
+    });
     return ((await res.json()) as { id: string }).id;
   }
 
