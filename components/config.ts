@@ -51,7 +51,9 @@ export function argsFromConfig(namespace: string): NixosImageArgs {
  */
 function isUnset(value: unknown): boolean {
   if (value === undefined || value === "") return true;
-  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+  return (
+    typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
+  );
 }
 
 function parseJson(raw: string): unknown {
