@@ -284,17 +284,23 @@ exec /usr/bin/ssh "$@"
     );
   });
 
-  // The CLI run with an empty tmpfs as the home directory, in a private mount namespace; lists it afterwards.
-  const emptyHome = (): string[] => [
-    "unshare",
-    "--mount",
-    "--propagation",
-    "private",
-    "sh",
-    "-c",
-    `mount -t tmpfs verifier-empty-home ${homedir()} && "$@"; code=$?; echo "home: $(ls -A ${homedir()})" >&2; exit $code`,
-    "sh",
-  ];
+  // The CLI run with the home directory under an overlay, in a private mount namespace: everything in it
+  // stays readable (Node itself may live there), and whatever the run writes lands in the overlay's upper
+  // directory, which is listed afterwards. OpenSSH finds ~ from the password database, not $HOME.
+  const emptyHome = (): string[] => {
+    const upper = join(keyDir, "home-writes");
+    const work = join(keyDir, "home-work");
+    return [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      `mkdir -p ${upper} ${work} && mount -t overlay verifier-home -o lowerdir=${homedir()},upperdir=${upper},workdir=${work} ${homedir()} && "$@"; code=$?; echo "home: $(ls -A ${upper})" >&2; exit $code`,
+      "sh",
+    ];
+  };
 
   after(async () => {
     await Promise.allSettled([...runs.values(), lateKeyWritten]);
