@@ -102,7 +102,8 @@ export function verifyImage(
   const command = new local.Command(
     `${name}-verify`,
     {
-      create: pulumi.interpolate`node ${verifierPath()} --host ${host} --user nixos --identity - --timeout ${verify.timeout} --expect-kernel ${build.info.kernelVersion} --json`,
+      // Beyond SSH, sudo and root: the kernel is the one built, and /etc/nixos holds the shipped configuration.
+      create: pulumi.interpolate`node ${verifierPath()} --host ${host} --user nixos --identity - --timeout ${verify.timeout} --expect-kernel ${build.info.kernelVersion} --expect-file /etc/nixos/configuration.nix --json`,
       // The private key reaches the verifier on stdin: never in argv, a file of ours, or the log.
       stdin: key.privateKey,
       triggers: [image.id, instance.id],

@@ -76,7 +76,7 @@ describe("NixosImage with verify (mocked engine)", () => {
     const run = await registeredNamed("secret-verify");
     assert.match(
       run.inputs.create,
-      /^node \S*bin\/nixos-image-verify\.js --host 192\.0\.2\.10 --user nixos --identity - --timeout 600 --expect-kernel 6\.15\.2 --json$/,
+      /^node \S*bin\/nixos-image-verify\.js --host 192\.0\.2\.10 --user nixos --identity - --timeout 600 --expect-kernel 6\.15\.2 --expect-file \/etc\/nixos\/configuration\.nix --json$/,
     );
     assert.doesNotMatch(run.inputs.create, /PRIVATE KEY/);
     // A secret reaches the engine wrapped in Pulumi's secret signature.
