@@ -17,8 +17,8 @@ export class NixosImage extends pulumi.ComponentResource {
   public readonly imagePath: pulumi.Output<string>;
   /** The build's image-info.json (NixOS and kernel versions, system, ...). */
   public readonly imageInfo: pulumi.Output<ImageInfo>;
-  /** The verifier's report, when `verify` is set. */
-  public readonly verification: pulumi.Output<VerificationReport | undefined>;
+  /** The verifier's report; null when `verify` is not set (an undefined stack output would warn on every run). */
+  public readonly verification: pulumi.Output<VerificationReport | null>;
 
   constructor(name: string, args: NixosImageArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before super(): a bad argument must not register even the component itself.
@@ -33,7 +33,7 @@ export class NixosImage extends pulumi.ComponentResource {
     this.imageName = image.name;
     this.imagePath = build.info.file;
     this.imageInfo = build.info;
-    this.verification = verified ? verified.result : pulumi.output(undefined);
+    this.verification = verified ? verified.result : pulumi.output(null);
     this.registerOutputs({
       imageId: this.imageId,
       imageName: this.imageName,

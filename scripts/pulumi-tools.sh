@@ -12,6 +12,7 @@
 set -euo pipefail
 
 PULUMI_VERSION=v3.274.1   # tools/pulumi/go.mod pins the same pkg/v3 and sdk/v3
+NODEJS_HOST_VERSION=v3.68.0  # tools/nodejs/go.mod: the newest served sdk/v3 that holds the host
 COMMAND_VERSION=1.2.1     # @pulumi/command in package.json
 OPENSTACK_VERSION=3.15.2  # @pulumi/openstack in package.json
 
@@ -26,7 +27,7 @@ export GOTOOLCHAIN=local
 
 key=$(
   cd "$tools"
-  { echo "$PULUMI_VERSION $COMMAND_VERSION $OPENSTACK_VERSION"
+  { echo "$PULUMI_VERSION $NODEJS_HOST_VERSION $COMMAND_VERSION $OPENSTACK_VERSION"
     find . -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 | sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-16
 )
@@ -53,7 +54,8 @@ build() {
     rm -rf "$dir" && mkdir -p "$bin" "$home" "$dir/tmp"
     local sdkver="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
     build_one pulumi pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$sdkver" "$bin/pulumi"
-    build_one pulumi-language-nodejs pulumi ./cmd/pulumi-language-nodejs "$sdkver" "$bin/pulumi-language-nodejs"
+    build_one pulumi-language-nodejs nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+      "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$NODEJS_HOST_VERSION" "$bin/pulumi-language-nodejs"
     build_one pulumi-resource-command pulumi ./cmd/pulumi-resource-command \
       "-X main.Version=$COMMAND_VERSION" "$dir/tmp/pulumi-resource-command"
     build_one pulumi-resource-openstack openstack . \

@@ -1,5 +1,5 @@
-// Pins the Pulumi CLI (pkg/v3) and holds the small Node.js language host and
-// command provider built against the same sdk/v3 (see ../README.md). pkg/v3
+// Pins the Pulumi CLI (pkg/v3) and holds the small stand-in command provider
+// built against the same sdk/v3 (see ../README.md). pkg/v3
 // cannot be `go install`ed directly because its go.mod has replace directives,
 // so this module requires it and repeats the replaces that still apply.
 module nixos-cloud-image/tools/pulumi
@@ -9,7 +9,6 @@ go 1.26.6
 require (
 	github.com/pulumi/pulumi/pkg/v3 v3.274.1
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
-	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
 
@@ -283,6 +282,7 @@ require (
 	google.golang.org/genproto v0.0.0-20260724162435-b2f20204f0df // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20261026165753-2ffab32bce7e // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261026165753-2ffab32bce7e // indirect
+	google.golang.org/grpc v1.85.0 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.5.1 // indirect
