@@ -5,6 +5,7 @@ import * as openstack from "@pulumi/openstack";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
+import type { Report } from "../verifier/report.ts";
 
 type Verify = NonNullable<ResolvedArgs["verify"]>;
 
@@ -115,11 +116,5 @@ export function verifyImage(
   return { instance, host, result: command.stdout.apply((s) => JSON.parse(s) as VerificationReport) };
 }
 
-/** What the verifier prints with --json. */
-export interface VerificationReport {
-  host: string;
-  port: number;
-  user: string;
-  ok: boolean;
-  checks: { id: string; name: string; ok: boolean; reason: string }[];
-}
+/** What the verifier prints with --json: the CLI's own report type. */
+export type VerificationReport = Report;
