@@ -5,7 +5,7 @@ import type { ResolvedArgs } from "./args.ts";
 import { parseImageInfo } from "./imageInfo.ts";
 import type { ImageInfo } from "./imageInfo.ts";
 import { shellQuote } from "./shell.ts";
-import { buildIdentity } from "./source.ts";
+import { buildIdentity, isNixpkgsUrl } from "./source.ts";
 
 /** Where build results are registered as Nix GC roots, relative to the project directory. */
 export const GCROOT_DIR = ".nixos-cloud-image/gcroots";
@@ -31,7 +31,7 @@ export function nixBuildArgs(args: ResolvedArgs, outLink: string): string[] {
   ];
   if (args.nixpkgs !== undefined) {
     // Nix cannot resolve a relative path given as a string, so local paths are made absolute here.
-    const nixpkgs = /^https?:\/\//i.test(args.nixpkgs) ? args.nixpkgs : path.resolve(args.nixpkgs);
+    const nixpkgs = isNixpkgsUrl(args.nixpkgs) ? args.nixpkgs : path.resolve(args.nixpkgs);
     words.push("--argstr", "nixpkgs", nixpkgs);
   }
   for (const [name, value] of Object.entries(args.nixOptions)) words.push("--option", name, value);

@@ -5,18 +5,27 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * This project's nix/ directory, relative to the working directory when it lies inside it, so the
- * build command (and so the Pulumi diff) does not change when the checkout moves.
+ * A file of this project, relative to the working directory when it lies inside it, so commands built from
+ * it (and so the Pulumi diff) do not change when the checkout moves.
  */
-export function defaultSource(): string {
-  const absolute = fileURLToPath(new URL("../nix", import.meta.url));
+export function projectPath(fromRoot: string): string {
+  const absolute = fileURLToPath(new URL(`../${fromRoot}`, import.meta.url));
   const relative = path.relative(process.cwd(), absolute);
   return relative.startsWith("..") || path.isAbsolute(relative) ? absolute : relative;
 }
 
-/** Every file that can change the image: the directory of the expression, recursively, sorted. */
-function sourceFiles(source: string): string[] {
-  const root = statSync(source).isDirectory() ? source : path.dirname(source);
+/** This project's nix/ directory (see projectPath). */
+export function defaultSource(): string {
+  return projectPath("nix");
+}
+
+/** Whether a nixpkgs setting names a tarball URL rather than a local path. */
+export function isNixpkgsUrl(nixpkgs: string): boolean {
+  return /^https?:\/\//i.test(nixpkgs);
+}
+
+/** Every file below root (the expression's directory) that can change the image, recursively, sorted. */
+function sourceFiles(root: string): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -36,7 +45,7 @@ function sourceFiles(source: string): string[] {
  * commit a git checkout is at. A URL is taken as it is (pin revision URLs, not branch URLs).
  */
 function nixpkgsRevision(nixpkgs: string): string {
-  if (/^https?:\/\//i.test(nixpkgs)) return "";
+  if (isNixpkgsUrl(nixpkgs)) return "";
   const recorded = path.join(nixpkgs, ".git-revision");
   if (existsSync(recorded)) return readFileSync(recorded, "utf8").trim();
   if (!existsSync(path.join(nixpkgs, ".git"))) return "";
@@ -58,17 +67,18 @@ export interface BuildIdentityInput {
  */
 export function buildIdentity(input: BuildIdentityInput): string {
   const hash = createHash("sha256");
-  const root = statSync(input.source).isDirectory() ? input.source : path.dirname(input.source);
+  const isDirectory = statSync(input.source).isDirectory();
+  const root = isDirectory ? input.source : path.dirname(input.source);
   hash.update(
     JSON.stringify({
-      entry: statSync(input.source).isDirectory() ? "" : path.basename(input.source),
+      entry: isDirectory ? "" : path.basename(input.source),
       kernelLatest: input.kernelLatest,
       diskSize: input.diskSize,
       nixpkgs: input.nixpkgs ?? null,
       nixpkgsRevision: input.nixpkgs ? nixpkgsRevision(input.nixpkgs) : null,
     }),
   );
-  for (const file of sourceFiles(input.source)) {
+  for (const file of sourceFiles(root)) {
     hash.update(`\0${file}\0`);
     hash.update(readFileSync(path.join(root, file)));
   }

@@ -1,20 +1,12 @@
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
 import type { Report } from "../verifier/report.ts";
+import { projectPath } from "./source.ts";
 
 type Verify = NonNullable<ResolvedArgs["verify"]>;
-
-/** The project's verifier CLI, relative to the working directory when inside it (stable diffs). */
-function verifierPath(): string {
-  const absolute = fileURLToPath(new URL("../bin/nixos-image-verify.js", import.meta.url));
-  const relative = path.relative(process.cwd(), absolute);
-  return relative.startsWith("..") ? absolute : relative;
-}
 
 /**
  * A key pair made once for the test instance with ssh-keygen; stdout (public key line, then the private
@@ -104,7 +96,7 @@ export function verifyImage(
     `${name}-verify`,
     {
       // Beyond SSH, sudo and root: the kernel is the one built, and /etc/nixos holds the shipped configuration.
-      create: pulumi.interpolate`node ${verifierPath()} --host ${host} --user nixos --identity - --timeout ${verify.timeout} --expect-kernel ${build.info.kernelVersion} --expect-file /etc/nixos/configuration.nix --json`,
+      create: pulumi.interpolate`node ${projectPath("bin/nixos-image-verify.js")} --host ${host} --user nixos --identity - --timeout ${verify.timeout} --expect-kernel ${build.info.kernelVersion} --expect-file /etc/nixos/configuration.nix --json`,
       // The private key reaches the verifier on stdin: never in argv, a file of ours, or the log.
       stdin: key.privateKey,
       triggers: [image.id, instance.id],
