@@ -69,8 +69,14 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
   });
 
   it("pulumi up builds with nix-build and uploads an active image with the file's checksum and the properties", async () => {
-    const { result } = await up();
+    const { result, events } = await up();
     assert.equal(result.summary.result, "succeeded");
+    // The one warning is upstream's: terraform-provider-openstack marks `use_octavia` deprecated and
+    // warns about it for every provider, load balancers or not. Any other warning is ours to fix.
+    const warnings = events.flatMap((e) =>
+      e.diagnosticEvent?.severity === "warning" ? [e.diagnosticEvent.message] : [],
+    );
+    assert.ok(warnings.length > 0 && warnings.every((w) => /use_octavia/.test(w)), warnings.join("\n"));
     first = { id: await output("imageId"), path: await output("imagePath") };
     const image = await glance.image(first.id);
     assert.equal(image.status, "active");
