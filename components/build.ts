@@ -20,15 +20,16 @@ export interface BuiltImage {
 
 /** The nix-build invocation: the documented arguments plus pass-through Nix settings. */
 export function nixBuildArgs(args: ResolvedArgs, outLink: string): string[] {
-  const words = [
-    args.source,
-    "--arg",
-    "kernelLatest",
-    String(args.kernelLatest),
-    "--arg",
-    "diskSize",
-    String(args.diskSize),
-  ];
+  const words = [args.source, "--arg", "kernelLatest", String(args.kernelLatest)];
+  // --arg for a number, --argstr for "auto": nix/default.nix refuses "1024" as a string.
+  words.push(
+    ...(args.diskSize === "auto"
+      ? ["--argstr", "diskSize", "auto"]
+      : ["--arg", "diskSize", String(args.diskSize)]),
+  );
+  if (args.system !== undefined) words.push("--argstr", "system", args.system);
+  if (args.bootMode !== undefined) words.push("--argstr", "bootMode", args.bootMode);
+  if (args.channel !== undefined) words.push("--argstr", "channel", args.channel);
   if (args.nixpkgs !== undefined) {
     // Nix cannot resolve a relative path given as a string, so local paths are made absolute here.
     const nixpkgs = isNixpkgsUrl(args.nixpkgs) ? args.nixpkgs : path.resolve(args.nixpkgs);
@@ -70,6 +71,12 @@ export function buildImage(name: string, args: ResolvedArgs, parent: pulumi.Reso
     },
     { parent, customTimeouts: { create: `${args.buildTimeoutMinutes}m` } },
   );
-  const info = command.stdout.apply((stdout) => parseImageInfo(stdout, args.diskSize));
+  const info = command.stdout.apply((stdout) =>
+    parseImageInfo(stdout, {
+      diskSize: args.diskSize === "auto" ? undefined : args.diskSize,
+      bootMode: args.bootMode,
+      system: args.system,
+    }),
+  );
   return { command, info, identity };
 }

@@ -7,9 +7,11 @@ import { FIXTURE_DIR, NIX_DIR, nix, nixEval, nixString, ROOT } from "../support/
 /** The documented arguments of nix/default.nix and their defaults, as `nix-instantiate --parse` prints them. */
 const DEFAULTS: Record<string, string> = {
   kernelLatest: "true",
-  diskSize: "1024",
+  diskSize: '"auto"',
   nixpkgs: "null",
   system: "(builtins).currentSystem",
+  bootMode: "null",
+  channel: "null",
   extraModules: "[ ]",
 };
 
@@ -32,7 +34,7 @@ describe("The arguments of nix/default.nix", () => {
     assert.deepEqual(args, Object.fromEntries(Object.keys(DEFAULTS).map((name) => [name, true])));
   });
 
-  it("default to kernelLatest = true, diskSize = 1024, nixpkgs = null, the current system and no extra modules.", async () => {
+  it('default to kernelLatest = true, diskSize = "auto", nixpkgs = null, the current system, the system\'s boot mode, the derived channel and no extra modules.', async () => {
     assert.deepEqual(await formals("nix/default.nix"), DEFAULTS);
   });
 
