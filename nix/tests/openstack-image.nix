@@ -63,7 +63,17 @@ let
     genisoimage -quiet -volid config-2 -joliet -rock -o $out root
   '';
 
-  qemu = (import (src + "/nixos/lib/qemu-common.nix") { inherit lib pkgs; }).qemuBinary pkgs.qemu_test;
+  # The test driver's QEMU command line for this system (nixpkgs nixos/lib/qemu-common.nix, whose
+  # arguments grew `lib` over the releases). UEFI on x86_64 runs on q35, as Glance's
+  # hw_machine_type=q35 asks Nova to.
+  qemuCommon = import (src + "/nixos/lib/qemu-common.nix");
+  qemu =
+    (qemuCommon (builtins.intersectAttrs (builtins.functionArgs qemuCommon) { inherit lib pkgs; })).qemuBinary
+      pkgs.qemu_test
+    + lib.optionalString (boot == "uefi" && system == "x86_64-linux") " -machine q35";
+  # make-disk-image's firmware files (its efiFirmware and efiVariables defaults).
+  ovmfCode = pkgs.OVMF.fd.firmware;
+  ovmfVars = pkgs.OVMF.fd.variables;
 
   disk =
     {
@@ -75,7 +85,7 @@ let
 
   # UEFI: the firmware read-only, its variables in a writable copy.
   firmwareOptions = lib.optionalString (boot == "uefi") (
-    "-drive if=pflash,format=raw,unit=0,readonly=on,file=${pkgs.OVMF.firmware}"
+    "-drive if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}"
     + " -drive if=pflash,format=raw,unit=1,file=$vars"
   );
 in
@@ -106,7 +116,7 @@ assert lib.assertMsg (
     # A copy-on-write overlay, larger than the image: the root file system must grow to it.
     subprocess.check_call(["qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", "${image}/nixos.img", disk, "8G"])
     ${lib.optionalString (boot == "uefi") ''
-      subprocess.check_call(["install", "-m", "644", "${pkgs.OVMF.variables}", vars])
+      subprocess.check_call(["install", "-m", "644", "${ovmfVars}", vars])
     ''}
 
     start_command = (
