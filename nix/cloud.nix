@@ -102,10 +102,10 @@ in
         in
         ''
           echo "-----BEGIN ${fingerprints}-----"
-          for key in ${toString pubs}; do [ -e "$key" ] && ssh-keygen -l -f "$key"; done
+          for key in ${toString pubs}; do if [ -e "$key" ]; then ssh-keygen -l -f "$key"; fi; done
           echo "-----END ${fingerprints}-----"
           echo "-----BEGIN ${keys}-----"
-          for key in ${toString pubs}; do [ -e "$key" ] && cat "$key"; done
+          for key in ${toString pubs}; do if [ -e "$key" ]; then cat "$key"; fi; done
           echo "-----END ${keys}-----"
         '';
     };
