@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import { parseImageInfo } from "./imageInfo.ts";
-import type { ImageInfo } from "./imageInfo.ts";
+import type { ExpectedImage, ImageInfo } from "./imageInfo.ts";
 import { shellQuote } from "./shell.ts";
 import { buildIdentity, isNixpkgsUrl } from "./source.ts";
 
@@ -40,6 +40,15 @@ export function nixBuildArgs(args: ResolvedArgs, outLink: string): string[] {
   return words;
 }
 
+/** What image-info.json must report for these arguments: all but a diskSize of "auto", which the build decides. */
+export function expectedImage(args: ResolvedArgs): ExpectedImage {
+  return {
+    diskSize: args.diskSize === "auto" ? undefined : args.diskSize,
+    bootMode: args.bootMode,
+    system: args.system,
+  };
+}
+
 /** The build script: nix's log goes to stderr (streamed as progress), the image-info document to stdout. */
 export function buildScript(args: ResolvedArgs, outLink: string): string {
   return [
@@ -71,12 +80,6 @@ export function buildImage(name: string, args: ResolvedArgs, parent: pulumi.Reso
     },
     { parent, customTimeouts: { create: `${args.buildTimeoutMinutes}m` } },
   );
-  const info = command.stdout.apply((stdout) =>
-    parseImageInfo(stdout, {
-      diskSize: args.diskSize === "auto" ? undefined : args.diskSize,
-      bootMode: args.bootMode,
-      system: args.system,
-    }),
-  );
+  const info = command.stdout.apply((stdout) => parseImageInfo(stdout, expectedImage(args)));
   return { command, info, identity };
 }

@@ -9,6 +9,8 @@ import type { BootMode } from "./imageInfo.ts";
 /** Bounds of an explicit diskSize in MiB; nix/default.nix asserts the same ones for direct nix-build users. */
 export const DISK_SIZE_MIN = 1024;
 export const DISK_SIZE_MAX = 2097152;
+/** An http(s) URL with a host and a path. */
+const HTTP_URL = /^https?:\/\/[^/\s]+\/\S*$/i;
 /** A channel name as on https://nixos.org/channels (nix/args.nix has the same rule). */
 const CHANNEL_NAME = /^nixos-(unstable|\d\d\.\d\d)(-small)?$/;
 
@@ -68,7 +70,7 @@ export function isCidr(value: unknown): boolean {
 function isNixpkgsLocation(v: unknown): boolean {
   if (!isNonEmptyString(v)) return false;
   const s = v as string;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return /^https?:\/\/[^/\s]+\/\S*$/i.test(s);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return HTTP_URL.test(s);
   return existsSync(s);
 }
 
@@ -133,7 +135,7 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
       args.channel,
       at("channel"),
       'a channel name such as "nixos-25.11" or "nixos-unstable", or an http(s) URL of a channel',
-      (v) => typeof v === "string" && (CHANNEL_NAME.test(v) || /^https?:\/\/[^/\s]+\/\S*$/i.test(v)),
+      (v) => typeof v === "string" && (CHANNEL_NAME.test(v) || HTTP_URL.test(v)),
       undefined,
     ),
     nixpkgs: optional<string | undefined>(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { buildScript, nixBuildArgs } from "../../components/build.ts";
+import { readFileSync } from "node:fs";
+import { buildScript, expectedImage, nixBuildArgs } from "../../components/build.ts";
 import { resolveArgs } from "../../components/validate.ts";
 import { shellQuote } from "../../components/shell.ts";
 import { parseImageInfo } from "../../components/imageInfo.ts";
