@@ -135,6 +135,8 @@ let
     channel = channelUrl;
   };
 
+  sizeMarker = "@diskSize@";
+
   diskImageArgs = import ./disk-image-args.nix {
     inherit diskSize bootMode etcNixos;
     name = "nixos-openstack-image-${config.system.nixos.label}";
@@ -156,10 +158,11 @@ let
             fi
           ''
       }
+      # The document with the size written in place of its marker (a JSON string, so the number
+      # replaces the quotes too).
+      info=${lib.escapeShellArg (builtins.toJSON (imageInfo // { diskSize = sizeMarker; }))}
       mkdir -p $out/nix-support
-      printf '%s\n' ${lib.escapeShellArg (builtins.toJSON imageInfo)} |
-        ${pkgs.jq}/bin/jq -c --argjson diskSize $((size / 1048576)) '.diskSize = $diskSize' \
-        > $out/nix-support/image-info.json
+      printf '%s\n' "''${info/\"${sizeMarker}\"/$((size / 1048576))}" > $out/nix-support/image-info.json
     '';
   };
 

@@ -1,39 +1,6 @@
 import assert from "node:assert/strict";
+import { MAKE_DISK_IMAGE_2411 } from "../support/makeDiskImage.ts";
 import { NIX_DIR, nixEval, nixString } from "../support/nix.ts";
-
-/**
- * make-disk-image.nix's formal arguments before 25.05 (nixpkgs nixos/lib/make-disk-image.nix, the
- * argument set that has no `baseName` and no `...`). Anything else fails the build on those releases
- * with "called with unexpected argument".
- */
-const MAKE_DISK_IMAGE_2411 = [
-  "pkgs",
-  "lib",
-  "config",
-  "diskSize",
-  "additionalSpace",
-  "bootSize",
-  "contents",
-  "partitionTableType",
-  "installBootLoader",
-  "touchEFIVars",
-  "OVMF",
-  "efiFirmware",
-  "efiVariables",
-  "fsType",
-  "label",
-  "configFile",
-  "postVM",
-  "memSize",
-  "onlyNixStore",
-  "name",
-  "format",
-  "deterministic",
-  "rootGPUID",
-  "rootFSUID",
-  "copyChannel",
-  "additionalPaths",
-];
 
 interface DiskImageArgs {
   names: string[];
