@@ -33,6 +33,8 @@ const EVAL_CONFIG = (
     boot.kernelPackages.kernel.version = "6.6.60";
     services.qemuGuest.enable = true;
     evalArgNames = builtins.attrNames args;
+    # The build's own settings module (the second; the first is configuration.nix).
+    settingsModule = builtins.elemAt modules 1;
   };
   pkgs = { stdenv.hostPlatform.system = system; coreutils = "/usr"; };
 }
@@ -51,6 +53,7 @@ function stubNixpkgs(dir: string, opts: { release: string; versionSuffix: string
 interface Evaluated {
   called: Record<string, any>;
   evalArgNames: string[];
+  settingsModule: { nixosCloudImage: Record<string, unknown>; system: { stateVersion: string } };
   imageInfo: Record<string, unknown>;
   settings: string;
 }
@@ -76,6 +79,7 @@ describe("nix/image.nix against a stand-in nixpkgs 24.11", () => {
        in {
          inherit (image) called imageInfo;
          inherit (image.config) evalArgNames;
+         settingsModule = builtins.removeAttrs image.config.settingsModule [ "imports" ];
          settings = builtins.readFile (builtins.head (builtins.filter (e: e.target == "/etc/nixos/image-settings.nix") image.etcNixos)).source;
        }`,
       { writeStore: true },
@@ -112,7 +116,18 @@ describe("nix/image.nix against a stand-in nixpkgs 24.11", () => {
   });
 
   it("derives the channel of a release channel's tree, and writes it, the boot mode and the kernel choice into image-settings.nix.", async () => {
-    const { imageInfo, settings } = await evaluate('{ kernelLatest = false; bootMode = "hybrid"; }');
+    const { imageInfo, settings, settingsModule } = await evaluate(
+      '{ kernelLatest = false; bootMode = "hybrid"; }',
+    );
+    // The build evaluates the same settings it ships.
+    assert.deepEqual(settingsModule, {
+      nixosCloudImage: {
+        kernelLatest: false,
+        bootMode: "hybrid",
+        channel: "https://nixos.org/channels/nixos-24.11",
+      },
+      system: { stateVersion: "24.11" },
+    });
     assert.equal(imageInfo.channel, "https://nixos.org/channels/nixos-24.11");
     assert.equal(imageInfo.bootMode, "hybrid");
     assert.match(settings, /nixosCloudImage\.kernelLatest = false;/);
