@@ -18,9 +18,12 @@ let
   efi = mode != "bios";
   # GRUB's BIOS device. GRUB must name a disk, and the disk's name depends on the bus the cloud chooses
   # (hw_disk_bus), so it names this link instead, which the unit below points at the disk that holds
-  # the root file system on every boot. It lies in /dev because make-disk-image links a grub device
-  # other than /dev/vda to its build VM's /dev/vda there, and nixos-enter (which installs GRUB at
-  # build time) shares /dev, not /run, with the build VM.
+  # the root file system on every boot. GRUB is installed there again whenever its package or devices
+  # change (nixpkgs nixos/modules/system/boot/loader/grub/install-grub.pl), e.g. by a
+  # `nixos-rebuild switch --upgrade`. The link lies in /dev because make-disk-image links a grub device
+  # other than /dev/vda to its build VM's /dev/vda (nixos/lib/make-disk-image.nix), and nixos-enter,
+  # which installs GRUB at build time, shares only /dev and /sys with the build VM
+  # (nixos/modules/installer/tools/nixos-enter.sh).
   bootDisk = "/dev/disk/nixos-cloud-image/boot-disk";
   # The serial console: ttyS0 on x86 (the one Nova's console log records), the PL011 on ARM.
   serial = if pkgs.stdenv.hostPlatform.isAarch64 then "ttyAMA0" else "ttyS0";
