@@ -80,7 +80,8 @@ in
     ;
 
   # The boot mode an accepted (system, bootMode) pair designates: null is the system's default.
-  resolveBootMode = system: bootMode: if bootMode == null then builtins.head bootModesOf.${system} else bootMode;
+  resolveBootMode =
+    system: bootMode: if bootMode == null then builtins.head bootModesOf.${system} else bootMode;
 
   # One check per argument: each returns true or throws a message that names the argument, states
   # the rule and shows the value received.
