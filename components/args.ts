@@ -1,4 +1,9 @@
 import type * as pulumi from "@pulumi/pulumi";
+import type { BootMode } from "./imageInfo.ts";
+
+/** The Nix systems the image can be built for (nix/args.nix has the same list). */
+export const SYSTEMS = ["x86_64-linux", "aarch64-linux"] as const;
+export type NixSystem = (typeof SYSTEMS)[number];
 
 /** Glance's image visibilities. */
 export const VISIBILITIES = ["private", "shared", "community", "public"] as const;
@@ -24,8 +29,14 @@ export interface VerifyArgs {
 export interface NixosImageArgs {
   /** Boot `linuxPackages_latest` (true) or the release's default `linuxPackages` (false). Default true. */
   kernelLatest?: boolean;
-  /** Size of the raw disk image in MiB, a whole number from 1024 to 2097152. Default 1024. */
-  diskSize?: number;
+  /** Size of the raw disk image: "auto" (the closure plus 1 GiB) or MiB, a whole number from 1024 to 2097152. Default "auto". */
+  diskSize?: number | "auto";
+  /** Nix system to build for: "x86_64-linux" or "aarch64-linux" (through a builder in nixOptions). Default: the machine's. */
+  system?: NixSystem;
+  /** How the image boots: "bios", "uefi" or "hybrid" (both). Default: "bios" on x86_64, "uefi" on aarch64 (its only one). */
+  bootMode?: BootMode;
+  /** Channel root subscribes to on first boot: a name such as "nixos-25.11" or an http(s) URL. Default: derived from nixpkgs. */
+  channel?: string;
   /** nixpkgs to build from: a local path or an http(s) tarball URL. Default: the pin in nix/pin.nix. */
   nixpkgs?: string;
   /** The Nix expression (directory or file) to build. Default: this project's nix/. */
@@ -53,7 +64,10 @@ export interface NixosImageArgs {
 /** NixosImageArgs after validation, with every default filled in. */
 export interface ResolvedArgs {
   kernelLatest: boolean;
-  diskSize: number;
+  diskSize: number | "auto";
+  system: NixSystem | undefined;
+  bootMode: BootMode | undefined;
+  channel: string | undefined;
   nixpkgs: string | undefined;
   source: string;
   imageName: string | undefined;

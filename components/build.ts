@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import { parseImageInfo } from "./imageInfo.ts";
-import type { ImageInfo } from "./imageInfo.ts";
+import type { ExpectedImage, ImageInfo } from "./imageInfo.ts";
 import { shellQuote } from "./shell.ts";
 import { buildIdentity, isNixpkgsUrl } from "./source.ts";
 
@@ -20,15 +20,16 @@ export interface BuiltImage {
 
 /** The nix-build invocation: the documented arguments plus pass-through Nix settings. */
 export function nixBuildArgs(args: ResolvedArgs, outLink: string): string[] {
-  const words = [
-    args.source,
-    "--arg",
-    "kernelLatest",
-    String(args.kernelLatest),
-    "--arg",
-    "diskSize",
-    String(args.diskSize),
-  ];
+  const words = [args.source, "--arg", "kernelLatest", String(args.kernelLatest)];
+  // --arg for a number, --argstr for "auto": nix/default.nix refuses "1024" as a string.
+  words.push(
+    ...(args.diskSize === "auto"
+      ? ["--argstr", "diskSize", "auto"]
+      : ["--arg", "diskSize", String(args.diskSize)]),
+  );
+  if (args.system !== undefined) words.push("--argstr", "system", args.system);
+  if (args.bootMode !== undefined) words.push("--argstr", "bootMode", args.bootMode);
+  if (args.channel !== undefined) words.push("--argstr", "channel", args.channel);
   if (args.nixpkgs !== undefined) {
     // Nix cannot resolve a relative path given as a string, so local paths are made absolute here.
     const nixpkgs = isNixpkgsUrl(args.nixpkgs) ? args.nixpkgs : path.resolve(args.nixpkgs);
@@ -37,6 +38,15 @@ export function nixBuildArgs(args: ResolvedArgs, outLink: string): string[] {
   for (const [name, value] of Object.entries(args.nixOptions)) words.push("--option", name, value);
   words.push("--out-link", outLink);
   return words;
+}
+
+/** What image-info.json must report for these arguments: all but a diskSize of "auto", which the build decides. */
+export function expectedImage(args: ResolvedArgs): ExpectedImage {
+  return {
+    diskSize: args.diskSize === "auto" ? undefined : args.diskSize,
+    bootMode: args.bootMode,
+    system: args.system,
+  };
 }
 
 /** The build script: nix's log goes to stderr (streamed as progress), the image-info document to stdout. */
@@ -70,6 +80,6 @@ export function buildImage(name: string, args: ResolvedArgs, parent: pulumi.Reso
     },
     { parent, customTimeouts: { create: `${args.buildTimeoutMinutes}m` } },
   );
-  const info = command.stdout.apply((stdout) => parseImageInfo(stdout, args.diskSize));
+  const info = command.stdout.apply((stdout) => parseImageInfo(stdout, expectedImage(args)));
   return { command, info, identity };
 }

@@ -6,6 +6,9 @@ import { InvalidArgumentError } from "./validate.ts";
 export const SETTINGS: Record<keyof NixosImageArgs, "json" | "text"> = {
   kernelLatest: "json",
   diskSize: "json",
+  system: "text",
+  bootMode: "text",
+  channel: "text",
   nixpkgs: "text",
   source: "text",
   imageName: "text",

@@ -1,12 +1,12 @@
 /**
- * The contract between nix/ and the component: the build's nix-support/image-info.json.
- * The component trusts nothing else about the build output (no globbing for *.img).
+ * The contract between nix/ and the component: the build's nix-support/image-info.json, documented in
+ * docs/image-info.md. The component trusts nothing else about the build output (no globbing for *.img).
  */
 export interface ImageInfo {
   /** Absolute path of the raw image in the Nix store. */
   file: string;
   format: "raw";
-  /** MiB. */
+  /** MiB: the size of the file built (with diskSize "auto", the closure plus headroom). */
   diskSize: number;
   /** config.system.nixos.version, e.g. "25.05.20250612.abcdef0". */
   nixosVersion: string;
@@ -17,8 +17,21 @@ export interface ImageInfo {
   system: string;
   /** Whether the image runs the QEMU guest agent. */
   qemuGuestAgent: boolean;
-  /** "bios" or "uefi". */
-  bootMode: "bios" | "uefi";
+  /** How the image boots. */
+  bootMode: BootMode;
+  /** URL of the channel root subscribes to on first boot. */
+  channel: string;
+}
+
+export const BOOT_MODES = ["bios", "uefi", "hybrid"] as const;
+export type BootMode = (typeof BOOT_MODES)[number];
+
+/** What the build was asked for; image-info.json must agree with each value given. */
+export interface ExpectedImage {
+  /** MiB; undefined for "auto", whose size only the build knows. */
+  diskSize?: number;
+  bootMode?: BootMode;
+  system?: string;
 }
 
 const STORE_FILE = /^\/nix\/store\/([0-9a-z]{32})-[^/]+\/.+$/;
@@ -28,7 +41,7 @@ function fail(rule: string, value: unknown): never {
 }
 
 /** Parses the build's stdout and checks every field, so a broken build never reaches Glance. */
-export function parseImageInfo(stdout: string, expectedDiskSize?: number): ImageInfo {
+export function parseImageInfo(stdout: string, expected: ExpectedImage = {}): ImageInfo {
   let doc: unknown;
   try {
     doc = JSON.parse(stdout);
@@ -47,15 +60,20 @@ export function parseImageInfo(stdout: string, expectedDiskSize?: number): Image
   if (typeof info.diskSize !== "number" || !Number.isInteger(info.diskSize) || info.diskSize <= 0) {
     fail('"diskSize" must be a positive whole number of MiB', info.diskSize);
   }
-  if (expectedDiskSize !== undefined && info.diskSize !== expectedDiskSize) {
-    fail(`"diskSize" must equal the requested ${expectedDiskSize}`, info.diskSize);
+  if (expected.diskSize !== undefined && info.diskSize !== expected.diskSize) {
+    fail(`"diskSize" must equal the requested ${expected.diskSize}`, info.diskSize);
   }
   if (!/^[a-z0-9_]+-[a-z]+$/.test(str("system")))
     fail('"system" must be a Nix system such as "x86_64-linux"', info.system);
+  if (expected.system !== undefined && info.system !== expected.system)
+    fail(`"system" must equal the requested "${expected.system}"`, info.system);
   if (typeof info.qemuGuestAgent !== "boolean")
     fail('"qemuGuestAgent" must be a boolean', info.qemuGuestAgent);
-  if (info.bootMode !== "bios" && info.bootMode !== "uefi")
-    fail('"bootMode" must be "bios" or "uefi"', info.bootMode);
+  if (!(BOOT_MODES as readonly unknown[]).includes(info.bootMode))
+    fail(`"bootMode" must be one of ${BOOT_MODES.map((m) => `"${m}"`).join(", ")}`, info.bootMode);
+  if (expected.bootMode !== undefined && info.bootMode !== expected.bootMode)
+    fail(`"bootMode" must equal the requested "${expected.bootMode}"`, info.bootMode);
+  if (!/^https?:\/\/\S+$/.test(str("channel"))) fail('"channel" must be an http(s) URL', info.channel);
   return {
     file: info.file as string,
     format: "raw",
@@ -65,7 +83,8 @@ export function parseImageInfo(stdout: string, expectedDiskSize?: number): Image
     kernelVersion: str("kernelVersion"),
     system: info.system as string,
     qemuGuestAgent: info.qemuGuestAgent as boolean,
-    bootMode: info.bootMode,
+    bootMode: info.bootMode as BootMode,
+    channel: info.channel as string,
   };
 }
 

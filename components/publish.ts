@@ -19,7 +19,8 @@ export function publishImage(name: string, args: ResolvedArgs, build: BuiltImage
       diskFormat: "raw",
       containerFormat: "bare",
       verifyChecksum: true,
-      minDiskGb: minDiskGb(args.diskSize),
+      // From the size built, which with diskSize "auto" only the build knows.
+      minDiskGb: info.apply((i) => minDiskGb(i.diskSize)),
       visibility: args.visibility,
       tags: args.tags.length > 0 ? args.tags : undefined,
       properties: info.apply((i) => imageProperties(i, args.properties)),

@@ -57,7 +57,10 @@ function nixpkgsRevision(nixpkgs: string): string {
 export interface BuildIdentityInput {
   source: string;
   kernelLatest: boolean;
-  diskSize: number;
+  diskSize: number | "auto";
+  system?: string;
+  bootMode?: string;
+  channel?: string;
   nixpkgs: string | undefined;
 }
 
@@ -74,6 +77,9 @@ export function buildIdentity(input: BuildIdentityInput): string {
       entry: isDirectory ? "" : path.basename(input.source),
       kernelLatest: input.kernelLatest,
       diskSize: input.diskSize,
+      system: input.system ?? null,
+      bootMode: input.bootMode ?? null,
+      channel: input.channel ?? null,
       nixpkgs: input.nixpkgs ?? null,
       nixpkgsRevision: input.nixpkgs ? nixpkgsRevision(input.nixpkgs) : null,
     }),

@@ -1,12 +1,18 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { defaultSource } from "./source.ts";
-import { VISIBILITIES } from "./args.ts";
-import type { NixosImageArgs, ResolvedArgs, VerifyArgs } from "./args.ts";
+import { SYSTEMS, VISIBILITIES } from "./args.ts";
+import type { NixosImageArgs, NixSystem, ResolvedArgs, VerifyArgs } from "./args.ts";
+import { BOOT_MODES } from "./imageInfo.ts";
+import type { BootMode } from "./imageInfo.ts";
 
-/** Bounds of diskSize in MiB; nix/default.nix asserts the same ones for direct nix-build users. */
+/** Bounds of an explicit diskSize in MiB; nix/default.nix asserts the same ones for direct nix-build users. */
 export const DISK_SIZE_MIN = 1024;
 export const DISK_SIZE_MAX = 2097152;
+/** An http(s) URL with a host and a path. */
+const HTTP_URL = /^https?:\/\/[^/\s]+\/\S*$/i;
+/** A channel name as on https://nixos.org/channels (nix/args.nix has the same rule). */
+const CHANNEL_NAME = /^nixos-(unstable|\d\d\.\d\d)(-small)?$/;
 
 /** Glance refuses these property names: it sets them itself. */
 const RESERVED_PROPERTY = /^(os_glance_.*|os_hash_algo|os_hash_value|os_hidden)$/;
@@ -64,7 +70,7 @@ export function isCidr(value: unknown): boolean {
 function isNixpkgsLocation(v: unknown): boolean {
   if (!isNonEmptyString(v)) return false;
   const s = v as string;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return /^https?:\/\/[^/\s]+\/\S*$/i.test(s);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return HTTP_URL.test(s);
   return existsSync(s);
 }
 
@@ -117,12 +123,20 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
       isBoolean,
       true,
     ),
-    diskSize: optional(
+    diskSize: optional<number | "auto">(
       args.diskSize,
       at("diskSize"),
-      `a whole number of MiB from ${DISK_SIZE_MIN} to ${DISK_SIZE_MAX}`,
-      isWholeIn(DISK_SIZE_MIN, DISK_SIZE_MAX),
-      1024,
+      `"auto" or a whole number of MiB from ${DISK_SIZE_MIN} to ${DISK_SIZE_MAX}`,
+      (v) => v === "auto" || isWholeIn(DISK_SIZE_MIN, DISK_SIZE_MAX)(v),
+      "auto",
+    ),
+    ...resolvePlatform(args, at),
+    channel: optional<string | undefined>(
+      args.channel,
+      at("channel"),
+      'a channel name such as "nixos-25.11" or "nixos-unstable", or an http(s) URL of a channel',
+      (v) => typeof v === "string" && (CHANNEL_NAME.test(v) || HTTP_URL.test(v)),
+      undefined,
     ),
     nixpkgs: optional<string | undefined>(
       args.nixpkgs,
@@ -187,6 +201,32 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
         ? undefined
         : resolveVerify(args.verify, at("verify.")),
   };
+}
+
+/** system and bootMode, which must fit together: aarch64 has no BIOS. */
+function resolvePlatform(args: NixosImageArgs, at: (field: string) => string) {
+  const system = optional<NixSystem | undefined>(
+    args.system,
+    at("system"),
+    `one of ${SYSTEMS.join(", ")}`,
+    (v) => (SYSTEMS as readonly unknown[]).includes(v),
+    undefined,
+  );
+  const bootMode = optional<BootMode | undefined>(
+    args.bootMode,
+    at("bootMode"),
+    `one of ${BOOT_MODES.join(", ")}`,
+    (v) => (BOOT_MODES as readonly unknown[]).includes(v),
+    undefined,
+  );
+  if (system === "aarch64-linux" && bootMode !== undefined && bootMode !== "uefi") {
+    throw new InvalidArgumentError(
+      at("bootMode"),
+      'uefi for system "aarch64-linux" (it has no BIOS)',
+      bootMode,
+    );
+  }
+  return { system, bootMode };
 }
 
 function resolveVerify(verify: VerifyArgs, prefix: string): ResolvedArgs["verify"] {

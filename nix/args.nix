@@ -5,15 +5,33 @@
 # is fetched or imported, so a bad argument fails at once with a message saying what to pass, and
 # they can be tested on a machine without nixpkgs.
 let
-  # diskSize bounds, in MiB. components/validate.ts (DISK_SIZE_MIN, DISK_SIZE_MAX) uses the same numbers.
-  # 1 GiB: the seed's size. A closure that does not fit makes make-disk-image fail with "cptofs failed.
-  # diskSize might be too small for closure"; the file system grows to the instance's disk at boot.
+  # diskSize bounds for an explicit size, in MiB. components/validate.ts (DISK_SIZE_MIN, DISK_SIZE_MAX)
+  # uses the same numbers. 1 GiB: the seed's size. A closure that does not fit makes make-disk-image fail
+  # with "cptofs failed. diskSize might be too small for closure": "auto" (the default) always fits.
   diskSizeMin = 1024;
   # 2 TiB: the most an MBR ("legacy") partition table can address with 512-byte sectors.
   diskSizeMax = 2097152;
 
-  # The platforms the image supports: BIOS boot with GRUB on /dev/vda.
-  systems = [ "x86_64-linux" ];
+  # The platforms the image supports. aarch64 has no BIOS: its images boot with UEFI only.
+  systems = [
+    "x86_64-linux"
+    "aarch64-linux"
+  ];
+  # How the image boots: "bios" (MBR, GRUB in the MBR), "uefi" (GPT, GRUB on the EFI system partition)
+  # or "hybrid" (GPT with both, so one image boots under either firmware).
+  bootModes = [
+    "bios"
+    "uefi"
+    "hybrid"
+  ];
+  # The boot modes each system can use; the first is its default.
+  bootModesOf = {
+    "x86_64-linux" = bootModes;
+    "aarch64-linux" = [ "uefi" ];
+  };
+
+  # A channel name as on https://nixos.org/channels (nixos-25.11, nixos-unstable, their -small variants).
+  isChannelName = s: builtins.match "nixos-(unstable|[0-9][0-9][.][0-9][0-9])(-small)?" s != null;
 
   # As nixpkgs' lib.assertMsg: true, or an error with the message.
   assertMsg = pred: msg: pred || builtins.throw msg;
@@ -46,18 +64,24 @@ let
   # The diskSize rule, for a given lower bound.
   checkDiskSize =
     min: v:
-    assertMsg (builtins.isInt v && v >= min && v <= diskSizeMax)
-      ''The "diskSize" argument must be a whole number of MiB from ${toString min} to ${toString diskSizeMax}; received ${show v}.${argstrHint "diskSize" "[0-9]+" v}'';
+    assertMsg (v == "auto" || builtins.isInt v && v >= min && v <= diskSizeMax)
+      ''The "diskSize" argument must be "auto" (the closure plus headroom) or a whole number of MiB from ${toString min} to ${toString diskSizeMax}; received ${show v}.${argstrHint "diskSize" "[0-9]+" v}'';
 in
 {
   inherit
     diskSizeMin
     diskSizeMax
     systems
+    bootModes
     assertMsg
     show
     checkDiskSize
+    isChannelName
     ;
+
+  # The boot mode an accepted (system, bootMode) pair designates: null is the system's default.
+  resolveBootMode =
+    system: bootMode: if bootMode == null then builtins.head bootModesOf.${system} else bootMode;
 
   # One check per argument: each returns true or throws a message that names the argument, states
   # the rule and shows the value received.
@@ -72,7 +96,20 @@ in
     system =
       v:
       assertMsg (builtins.elem v systems)
-        ''The "system" argument must be ${builtins.concatStringsSep " or " (map builtins.toJSON systems)} (the image boots with BIOS and GRUB on /dev/vda); received ${show v}. Pass --argstr system x86_64-linux on an x86_64-linux machine or with a builder for it.'';
+        ''The "system" argument must be ${builtins.concatStringsSep " or " (map builtins.toJSON systems)}; received ${show v}. Pass --argstr system x86_64-linux (or aarch64-linux) on such a machine or with a builder for it (nix-build --option builders ...).'';
+
+    # bootMode given the (already checked) system.
+    bootMode =
+      system: v:
+      assertMsg (v == null || builtins.elem v bootModes)
+        ''The "bootMode" argument must be null (the system's default) or one of ${builtins.concatStringsSep ", " (map builtins.toJSON bootModes)}; received ${show v}.''
+      && assertMsg (v == null || builtins.elem v bootModesOf.${system})
+        ''The "bootMode" argument must be ${builtins.concatStringsSep " or " (map builtins.toJSON bootModesOf.${system})} for system ${builtins.toJSON system} (it has no BIOS); received ${show v}.'';
+
+    channel =
+      v:
+      assertMsg (v == null || builtins.isString v && (isChannelName v || isUrl v))
+        ''The "channel" argument must be null (derived from nixpkgs), a channel name such as "nixos-25.11" or "nixos-unstable", or an http(s) URL of a channel; received ${show v}.'';
 
     extraModules =
       v:

@@ -1,6 +1,7 @@
-# The OpenStack platform, shipped to /etc/nixos/cloud.nix and imported by ./configuration.nix:
-# BIOS boot from a virtio disk, a root file system that grows to the flavor's disk, a serial console,
-# the QEMU guest agent, cloud-init as the one metadata agent, the kernel choice and the channel.
+# The OpenStack platform, shipped to /etc/nixos/cloud.nix and imported by ./configuration.nix: boot
+# (./boot.nix), a root file system that grows to the flavor's disk, the QEMU guest agent, cloud-init as
+# the one metadata agent with host keys that never change under a client, the kernel choice and the
+# channel.
 #
 # Why not nixpkgs' virtualisation/openstack-config.nix: its EC2-style agents (openstack-init,
 # apply-ec2-data, amazon-init) put the instance key on root only, read no config drive, and
@@ -28,9 +29,16 @@ let
     "apply-ec2-data"
     "amazon-init"
   ];
+  # The markers cloud-init's keys-to-console module prints around host keys, which tools that read
+  # Nova's console log (and nixos-image-verify) look for.
+  fingerprints = "SSH HOST KEY FINGERPRINTS";
+  keys = "SSH HOST KEY KEYS";
 in
 {
-  imports = [ (modulesPath + "/profiles/qemu-guest.nix") ];
+  imports = [
+    (modulesPath + "/profiles/qemu-guest.nix")
+    ./boot.nix
+  ];
 
   options.nixosCloudImage = {
     kernelLatest = lib.mkOption {
@@ -38,69 +46,69 @@ in
       default = true;
       description = "Boot pkgs.linuxPackages_latest (true) or the release's default pkgs.linuxPackages (false).";
     };
+    # No default: the release alone does not say which channel exists (see ../channel.nix in the
+    # source tree); the image's image-settings.nix sets the one it was built for.
     channel = lib.mkOption {
       type = lib.types.str;
-      default = "https://nixos.org/channels/nixos-${config.system.nixos.release}";
-      defaultText = lib.literalExpression ''"https://nixos.org/channels/nixos-''${config.system.nixos.release}"'';
       example = "https://nixos.org/channels/nixos-unstable";
-      description = "The channel root subscribes to on first boot, as `nixos`, if it has none.";
+      description = "The channel root subscribes to, as `nixos`, if it has none.";
     };
   };
 
   config = {
     boot.kernelPackages = if cfg.kernelLatest then pkgs.linuxPackages_latest else pkgs.linuxPackages;
 
-    # Disk: make-disk-image's "legacy" layout (MBR, one ext4 partition labelled "nixos"), grown to the
-    # instance's disk in the initrd on every boot. autoResize needs the explicit fsType.
+    # Disk: one ext4 file system labelled "nixos" (./boot.nix has the partition layouts), grown to the
+    # instance's disk on every boot in stage 2: boot.growPartition runs growpart.service after the
+    # root is mounted and before systemd-growfs-root.service, which autoResize adds (both since NixOS
+    # 24.05: nixpkgs nixos/modules/system/boot/grow-partition.nix). autoResize needs the explicit fsType.
     fileSystems."/" = {
       device = "/dev/disk/by-label/nixos";
       fsType = "ext4";
       autoResize = true;
     };
     boot.growPartition = true;
-    # Glance's hw_disk_bus=virtio makes the disk /dev/vda (with scsi it would be /dev/sda).
-    boot.loader.grub.device = "/dev/vda";
-    boot.loader.timeout = 1;
-
-    # Console: kernel and login on the serial port (Nova's console log) and on the VGA console.
-    # The last console= is /dev/console.
-    boot.kernelParams = [
-      "console=tty1"
-      "console=ttyS0,115200n8"
-    ];
-    boot.loader.grub.extraConfig = ''
-      serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1
-      terminal_input console serial
-      terminal_output console serial
-    '';
 
     # Pairs with Glance's hw_qemu_guest_agent=yes; image-info.json reports it.
     services.qemuGuest.enable = true;
 
-    # The one metadata agent. Networking stays NixOS's (DHCP on every interface), so cloud-init writes
-    # no network configuration, and the disk is grown by NixOS (above), not by cloud-init.
+    # The one metadata agent; its settings are in ./cloud-init-settings.nix.
     services.cloud-init = {
       enable = true;
       network.enable = false;
-      settings = {
-        datasource_list = [
-          "ConfigDrive"
-          "OpenStack"
-        ];
-        # Restates the module's default, which any system_info definition (./configuration.nix sets
-        # default_user) replaces as a whole.
-        system_info = {
-          distro = "nixos";
-          network.renderers = [ "networkd" ];
-        };
-        network.config = "disabled";
-        growpart.mode = "off";
-        resize_rootfs = false;
-        # The host name comes from the cloud (cloud-init's update_hostname, and DHCP).
-        preserve_hostname = false;
-      };
+      settings = import ./cloud-init-settings.nix;
     };
     networking.hostName = lib.mkDefault "";
+
+    # The host keys' fingerprints and public keys on the console (Nova's console log), between the
+    # markers cloud-init uses, once sshd has its keys: users and the verifier can pin the host key from
+    # the log instead of trusting it on first use. sshd-keygen.service generates the keys in current
+    # nixpkgs; older releases generate them in sshd.service's preStart, so both are waited for.
+    systemd.services.nixos-cloud-image-host-keys = {
+      description = "Print the SSH host key fingerprints to the console";
+      wantedBy = [ "multi-user.target" ];
+      after = [
+        "sshd-keygen.service"
+        "sshd.service"
+      ];
+      path = [ config.programs.ssh.package ];
+      serviceConfig = {
+        Type = "oneshot";
+        StandardOutput = "journal+console";
+      };
+      script =
+        let
+          pubs = map (k: lib.escapeShellArg "${k.path}.pub") config.services.openssh.hostKeys;
+        in
+        ''
+          echo "-----BEGIN ${fingerprints}-----"
+          for key in ${toString pubs}; do if [ -e "$key" ]; then ssh-keygen -l -f "$key"; fi; done
+          echo "-----END ${fingerprints}-----"
+          echo "-----BEGIN ${keys}-----"
+          for key in ${toString pubs}; do if [ -e "$key" ]; then cat "$key"; fi; done
+          echo "-----END ${keys}-----"
+        '';
+    };
 
     assertions = map (name: {
       assertion = !(config.systemd.services ? ${name}) || !config.systemd.services.${name}.enable;
@@ -108,27 +116,38 @@ in
     }) otherAgents;
 
     # The channel. Bundling nixpkgs in the image (make-disk-image's copyChannel) adds ~600 MB to every
-    # image and upload and would not fit the default 1 GiB disk. Instead root is subscribed to the
-    # standard channel of the image's release on first boot, so `nixos-rebuild switch` finds
-    # <nixpkgs> as on any NixOS (nix.channel.enable and the default NIX_PATH are kept). If the
-    # download fails (no internet) the boot goes on and the unit tries again at the next boot;
-    # `nixos-rebuild switch --upgrade` fetches the channel too. The channel's head is newer than the
-    # image's revision, so the first switch also upgrades.
+    # image and upload. Instead root is subscribed to the image's channel (nixosCloudImage.channel)
+    # after boot, so `nixos-rebuild switch` finds <nixpkgs> as on any NixOS (nix.channel.enable and the
+    # default NIX_PATH are kept). A timer starts it, so boot never waits for the download: the first
+    # try a minute after boot, then hourly until one succeeds (the unit's condition then stops it),
+    # each bounded to 15 minutes. `nixos-rebuild switch --upgrade` fetches the channel too. The
+    # channel's head is newer than the image's revision, so the first switch also upgrades.
     systemd.services.nixos-cloud-image-channel = {
       description = "Subscribe root to the NixOS channel";
-      wantedBy = [ "multi-user.target" ];
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ];
       unitConfig.ConditionPathExists = "!/nix/var/nix/profiles/per-user/root/channels";
       path = [ config.nix.package ];
       environment.HOME = "/root";
-      serviceConfig.Type = "oneshot";
+      serviceConfig = {
+        Type = "oneshot";
+        TimeoutStartSec = "15min";
+      };
       script = ''
         channel=${lib.escapeShellArg cfg.channel}
         nix-channel --add "$channel" nixos
-        nix-channel --update nixos ||
-          echo "Could not fetch $channel; run 'nixos-rebuild switch --upgrade' once it is reachable." >&2
+        if ! nix-channel --update nixos; then
+          echo "Could not fetch $channel; trying again within the hour. 'nixos-rebuild switch --upgrade' fetches it too." >&2
+          exit 1
+        fi
       '';
+    };
+    systemd.timers.nixos-cloud-image-channel = {
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnBootSec = "1min";
+        OnUnitInactiveSec = "1h";
+      };
     };
   };
 }

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { buildScript, nixBuildArgs } from "../../components/build.ts";
+import { readFileSync } from "node:fs";
+import { buildScript, expectedImage, nixBuildArgs } from "../../components/build.ts";
 import { resolveArgs } from "../../components/validate.ts";
 import { shellQuote } from "../../components/shell.ts";
+import { parseImageInfo } from "../../components/imageInfo.ts";
+import { FIXTURE_DIR, nix } from "../support/nix.ts";
 
 describe("the nix-build command", () => {
   it("passes the documented arguments, the nixpkgs URL and Nix settings through", () => {
@@ -34,6 +37,41 @@ describe("the nix-build command", () => {
       "--out-link",
       "gc/link",
     ]);
+  });
+
+  it('passes "auto", the system, the boot mode and the channel as strings, and only when set', () => {
+    const words = (a: object) => nixBuildArgs(resolveArgs(a), "l").slice(1).join(" ");
+    assert.equal(words({}), "--arg kernelLatest true --argstr diskSize auto --out-link l");
+    assert.equal(
+      words({ diskSize: 1024, system: "aarch64-linux", bootMode: "uefi", channel: "nixos-unstable" }),
+      "--arg kernelLatest true --arg diskSize 1024 --argstr system aarch64-linux --argstr bootMode uefi --argstr channel nixos-unstable --out-link l",
+    );
+  });
+
+  it("builds the fixture with exactly those words, to an image-info.json that matches what was asked", async function () {
+    this.timeout(120_000);
+    for (const settings of [
+      { diskSize: "auto" },
+      { system: "aarch64-linux", channel: "nixos-unstable" },
+      { bootMode: "hybrid", diskSize: 1024 },
+    ] as const) {
+      const args = resolveArgs({ source: FIXTURE_DIR, ...settings });
+      const words = nixBuildArgs(args, "unused").slice(0, -2);
+      const result = await nix("nix-build", [...words, "--no-out-link"]);
+      assert.equal(result.exitCode, 0, result.stderr);
+      const out = result.stdout.trim();
+      const info = parseImageInfo(
+        execFileSync("cat", [`${out}/nix-support/image-info.json`], { encoding: "utf8" }),
+        {
+          diskSize: args.diskSize === "auto" ? undefined : args.diskSize,
+          bootMode: args.bootMode,
+          system: args.system,
+        },
+      );
+      assert.equal(info.diskSize, args.diskSize === "auto" ? 3 : args.diskSize, JSON.stringify(settings));
+      if (args.system === "aarch64-linux") assert.equal(info.bootMode, "uefi");
+      if (args.channel) assert.equal(info.channel, "https://nixos.org/channels/nixos-unstable");
+    }
   });
 
   it("makes a local nixpkgs path absolute, since Nix resolves no relative string paths", () => {

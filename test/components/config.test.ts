@@ -34,11 +34,21 @@ describe("argsFromConfig", () => {
     });
   });
 
+  it('reads diskSize "auto" as text, and system, bootMode and channel as text', () => {
+    withConfig({ diskSize: "auto", system: "aarch64-linux", bootMode: "uefi", channel: "nixos-unstable" });
+    assert.deepEqual(argsFromConfig(NS), {
+      diskSize: "auto",
+      system: "aarch64-linux",
+      bootMode: "uefi",
+      channel: "nixos-unstable",
+    });
+  });
+
   it("passes a value of the wrong type on, so validation names the full key and the value", () => {
     withConfig({ diskSize: "big" });
     assert.throws(
       () => resolveArgs(argsFromConfig(NS), `${NS}:`),
-      /The "nixos-cloud-image:diskSize" setting must be a whole number of MiB from 1024 to 2097152; received "big"\./,
+      /The "nixos-cloud-image:diskSize" setting must be "auto" or a whole number of MiB from 1024 to 2097152; received "big"\./,
     );
   });
 

@@ -8,6 +8,7 @@ import {
   registeredNamed,
   commandStdout,
   fakeImageInfo,
+  AUTO_DISK_SIZE,
 } from "../support/pulumiMocks.ts";
 
 describe("NixosImage (mocked engine)", () => {
@@ -46,6 +47,46 @@ describe("NixosImage (mocked engine)", () => {
     assert.equal(upload.inputs.minDiskGb, 2);
     assert.equal(upload.inputs.visibility, "private");
     assert.equal(upload.inputs.name, "nixos-25.05.20250612.abcdef0-0123456789abcdfghijklmnpqrsvwxyz");
+  });
+
+  it('builds with diskSize "auto" by default, and takes min_disk from the size built', async () => {
+    new NixosImage("auto", {});
+    const build = await registeredNamed("auto-build");
+    assert.match(
+      build.inputs.create,
+      /nix-build \S*nix --arg kernelLatest true --argstr diskSize auto --out-link /,
+    );
+    const upload = await registeredNamed("auto-image");
+    assert.equal(upload.inputs.minDiskGb, Math.ceil(AUTO_DISK_SIZE / 1024));
+  });
+
+  it("builds for aarch64 with UEFI and publishes it as such", async () => {
+    new NixosImage("arm", { system: "aarch64-linux", channel: "nixos-unstable" });
+    const build = await registeredNamed("arm-build");
+    assert.match(build.inputs.create, / --argstr system aarch64-linux --argstr channel nixos-unstable /);
+    const { properties } = (await registeredNamed("arm-image")).inputs;
+    assert.equal(properties.architecture, "aarch64");
+    assert.equal(properties.hw_firmware_type, "uefi");
+    assert.equal(properties.hw_machine_type, undefined);
+  });
+
+  it("publishes an x86_64 UEFI image for q35, and leaves a hybrid image's firmware to the cloud", async () => {
+    new NixosImage("uefi", { bootMode: "uefi" });
+    new NixosImage("hybrid", { bootMode: "hybrid" });
+    assert.match((await registeredNamed("uefi-build")).inputs.create, / --argstr bootMode uefi /);
+    const uefi = (await registeredNamed("uefi-image")).inputs.properties;
+    assert.deepEqual([uefi.hw_firmware_type, uefi.hw_machine_type], ["uefi", "q35"]);
+    const hybrid = (await registeredNamed("hybrid-image")).inputs.properties;
+    assert.deepEqual([hybrid.hw_firmware_type, hybrid.hw_machine_type], [undefined, undefined]);
+  });
+
+  it("fails when the build reports another boot mode or system than the one asked for", async () => {
+    commandStdout.build = () => fakeImageInfo(1024, { bootMode: "bios" });
+    const image = new NixosImage("wrong-mode", { bootMode: "uefi" });
+    await assert.rejects(
+      valueOf(image.imagePath),
+      /"bootMode" must equal the requested "uefi"; received "bios"/,
+    );
   });
 
   it("sets the standard Glance properties and lets the user's override them", async () => {
@@ -97,6 +138,10 @@ describe("NixosImage (mocked engine)", () => {
       ["diff-disk", { diskSize: 4096 }],
       ["diff-kernel", { diskSize: 2048, kernelLatest: false }],
       ["diff-nixpkgs", { diskSize: 2048, nixpkgs: "https://example.org/nixpkgs.tar.gz" }],
+      ["diff-auto", { diskSize: "auto" }],
+      ["diff-system", { diskSize: 2048, system: "aarch64-linux" }],
+      ["diff-boot", { diskSize: 2048, bootMode: "hybrid" }],
+      ["diff-channel", { diskSize: 2048, channel: "nixos-unstable" }],
     ] as const) {
       assert.notDeepEqual((await inputsOf(name, args)).triggers, base.triggers, name);
     }
@@ -125,8 +170,13 @@ describe("NixosImage (mocked engine)", () => {
   it("throws on an invalid argument before registering any resource", () => {
     assert.throws(
       () => new NixosImage("invalid", { diskSize: 10 }),
-      /The "diskSize" setting must be a whole number of MiB from 1024 to 2097152; received 10\./,
+      /The "diskSize" setting must be "auto" or a whole number of MiB from 1024 to 2097152; received 10\./,
     );
     assert.deepEqual(childrenOf("invalid"), []);
+    assert.throws(
+      () => new NixosImage("invalid-arm", { system: "aarch64-linux", bootMode: "hybrid" }),
+      /The "bootMode" setting must be uefi for system "aarch64-linux" \(it has no BIOS\); received "hybrid"\./,
+    );
+    assert.deepEqual(childrenOf("invalid-arm"), []);
   });
 });

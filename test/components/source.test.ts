@@ -9,7 +9,10 @@ describe("buildIdentity", () => {
   const base = () => ({
     source: dir,
     kernelLatest: true,
-    diskSize: 1024,
+    diskSize: 1024 as number | "auto",
+    system: undefined as string | undefined,
+    bootMode: undefined as string | undefined,
+    channel: undefined as string | undefined,
     nixpkgs: undefined as string | undefined,
   });
 
@@ -26,6 +29,10 @@ describe("buildIdentity", () => {
   const changes: [string, (a: ReturnType<typeof base>) => void][] = [
     ["kernelLatest", (a) => (a.kernelLatest = false)],
     ["diskSize", (a) => (a.diskSize = 2048)],
+    ["diskSize to auto", (a) => (a.diskSize = "auto")],
+    ["system", (a) => (a.system = "aarch64-linux")],
+    ["bootMode", (a) => (a.bootMode = "uefi")],
+    ["channel", (a) => (a.channel = "nixos-unstable")],
     ["nixpkgs", (a) => (a.nixpkgs = "https://example.org/nixpkgs.tar.gz")],
     ["a nix source file", () => writeFileSync(path.join(dir, "default.nix"), "\n# changed\n", { flag: "a" })],
     ["a new nix source file", () => writeFileSync(path.join(dir, "extra.nix"), "{ }\n")],

@@ -8,7 +8,10 @@ describe("resolveArgs", () => {
   it("fills in every default", () => {
     const resolved = resolveArgs({});
     assert.equal(resolved.kernelLatest, true);
-    assert.equal(resolved.diskSize, 1024);
+    assert.equal(resolved.diskSize, "auto");
+    assert.equal(resolved.system, undefined);
+    assert.equal(resolved.bootMode, undefined);
+    assert.equal(resolved.channel, undefined);
     assert.equal(resolved.nixpkgs, undefined);
     assert.equal(resolved.visibility, "private");
     assert.equal(resolved.retainOldImages, false);
@@ -27,9 +30,24 @@ describe("resolveArgs", () => {
     });
   });
 
-  it("accepts the bounds of diskSize", () => {
+  it('accepts "auto" and the bounds of diskSize', () => {
+    assert.equal(resolveArgs({ diskSize: "auto" }).diskSize, "auto");
     assert.equal(resolveArgs({ diskSize: 1024 }).diskSize, 1024);
     assert.equal(resolveArgs({ diskSize: 2097152 }).diskSize, 2097152);
+  });
+
+  it("accepts every system, boot mode and channel form the image supports", () => {
+    for (const bootMode of ["bios", "uefi", "hybrid"] as const)
+      assert.equal(resolveArgs({ system: "x86_64-linux", bootMode }).bootMode, bootMode);
+    assert.equal(resolveArgs({ system: "aarch64-linux", bootMode: "uefi" }).system, "aarch64-linux");
+    assert.equal(resolveArgs({ system: "aarch64-linux" }).bootMode, undefined);
+    for (const channel of [
+      "nixos-25.11",
+      "nixos-unstable",
+      "nixos-24.11-small",
+      "https://example.org/channel",
+    ])
+      assert.equal(resolveArgs({ channel }).channel, channel);
   });
 
   const invalid: [string, unknown, RegExp][] = [
@@ -41,7 +59,24 @@ describe("resolveArgs", () => {
     [
       "diskSize",
       { diskSize: 1023 },
-      /"diskSize" setting must be a whole number of MiB from 1024 to 2097152; received 1023/,
+      /"diskSize" setting must be "auto" or a whole number of MiB from 1024 to 2097152; received 1023/,
+    ],
+    ["diskSize", { diskSize: "big" }, /"diskSize" .* received "big"/],
+    [
+      "system",
+      { system: "riscv64-linux" },
+      /"system" setting must be one of x86_64-linux, aarch64-linux; received "riscv64-linux"/,
+    ],
+    ["bootMode", { bootMode: "efi" }, /"bootMode" setting must be one of bios, uefi, hybrid; received "efi"/],
+    [
+      "bootMode",
+      { system: "aarch64-linux", bootMode: "bios" },
+      /"bootMode" setting must be uefi for system "aarch64-linux" \(it has no BIOS\); received "bios"/,
+    ],
+    [
+      "channel",
+      { channel: "unstable" },
+      /"channel" setting must be a channel name such as "nixos-25.11" or "nixos-unstable", or an http\(s\) URL of a channel; received "unstable"/,
     ],
     ["diskSize", { diskSize: 1536.5 }, /"diskSize" .* received 1536.5/],
     ["diskSize", { diskSize: "2048" }, /"diskSize" .* received "2048"/],

@@ -213,6 +213,32 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     await up();
   });
 
+  it('diskSize "auto", UEFI and aarch64 reach Glance: min_disk from the size built, the firmware and architecture properties', async () => {
+    await set("diskSize", "auto");
+    await set("bootMode", "uefi");
+    await up();
+    let image = await glance.image(await output("imageId"));
+    const info = JSON.parse(
+      readFileSync(path.join(path.dirname(await output("imagePath")), "nix-support/image-info.json"), "utf8"),
+    );
+    assert.equal(image.min_disk, Math.ceil(info.diskSize / 1024));
+    assert.deepEqual(
+      [image.hw_firmware_type, image.hw_machine_type, image.architecture],
+      ["uefi", "q35", "x86_64"],
+    );
+    await stack.removeConfig(`${NS}:bootMode`);
+    await set("system", "aarch64-linux");
+    await up();
+    image = await glance.image(await output("imageId"));
+    assert.deepEqual(
+      [image.hw_firmware_type, image.hw_machine_type, image.architecture],
+      ["uefi", undefined, "aarch64"],
+    );
+    await stack.removeConfig(`${NS}:system`);
+    await set("diskSize", "1024");
+    await up();
+  });
+
   it("pulumi destroy leaves no image of the stack in Glance, no GC root, and no secret in plain text in the state", async () => {
     const { summary } = await stack.destroy();
     assert.equal(summary.result, "succeeded");

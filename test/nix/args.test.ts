@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { DISK_SIZE_MAX, DISK_SIZE_MIN } from "../../components/validate.ts";
+import { DISK_SIZE_MAX, DISK_SIZE_MIN, resolveArgs } from "../../components/validate.ts";
+import { SYSTEMS } from "../../components/args.ts";
+import { BOOT_MODES } from "../../components/imageInfo.ts";
 import { FIXTURE_DIR, NIX_DIR, nix, nixEval, nixString, ROOT } from "../support/nix.ts";
 
 /** The documented arguments of nix/default.nix and their defaults, as `nix-instantiate --parse` prints them. */
 const DEFAULTS: Record<string, string> = {
   kernelLatest: "true",
-  diskSize: "1024",
+  diskSize: '"auto"',
   nixpkgs: "null",
   system: "(builtins).currentSystem",
+  bootMode: "null",
+  channel: "null",
   extraModules: "[ ]",
 };
 
@@ -32,7 +36,7 @@ describe("The arguments of nix/default.nix", () => {
     assert.deepEqual(args, Object.fromEntries(Object.keys(DEFAULTS).map((name) => [name, true])));
   });
 
-  it("default to kernelLatest = true, diskSize = 1024, nixpkgs = null, the current system and no extra modules.", async () => {
+  it('default to kernelLatest = true, diskSize = "auto", nixpkgs = null, the current system, the system\'s boot mode, the derived channel and no extra modules.', async () => {
     assert.deepEqual(await formals("nix/default.nix"), DEFAULTS);
   });
 
@@ -58,6 +62,38 @@ describe("The arguments of nix/default.nix", () => {
       `with import ${nixString(`${NIX_DIR}/args.nix`)}; [ diskSizeMin diskSizeMax ]`,
     );
     assert.deepEqual(bounds, [DISK_SIZE_MIN, DISK_SIZE_MAX]);
+  });
+
+  it("take the systems and boot modes the component accepts.", async () => {
+    const lists = await nixEval(`with import ${nixString(`${NIX_DIR}/args.nix`)}; [ systems bootModes ]`);
+    assert.deepEqual(lists, [[...SYSTEMS], [...BOOT_MODES]]);
+  });
+
+  it("take exactly the channels the component accepts.", async () => {
+    const words = [
+      "nixos-25.11",
+      "nixos-unstable",
+      "nixos-24.11-small",
+      "nixos-unstable-small",
+      "https://example.org/channel",
+      "nixos-25.1",
+      "unstable",
+      "nixpkgs-unstable",
+      "ftp://example.org/channel",
+    ];
+    const byNix = await nixEval(
+      `map (v: (builtins.tryEval ((import ${nixString(`${NIX_DIR}/args.nix`)}).check.channel v)).success) ${`[ ${words.map(nixString).join(" ")} ]`}`,
+    );
+    const byComponent = words.map((channel) => {
+      try {
+        resolveArgs({ channel });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(byNix, byComponent);
+    assert.deepEqual(byComponent, [true, true, true, true, true, false, false, false, false]);
   });
 
   it("are introduced by the command that builds the image, on the first line.", () => {

@@ -30,7 +30,12 @@ const REFUSED: [string, Record<string, NixArg>, string][] = [
     { kernelLatest: null },
     'The "kernelLatest" argument must be a boolean (true or false); received null.',
   ],
-  ["a diskSize above 2 TiB", { diskSize: 2097153 }, "must be a whole number of MiB from"],
+  [
+    "a diskSize above 2 TiB",
+    { diskSize: 2097153 },
+    'The "diskSize" argument must be "auto" (the closure plus headroom) or a whole number of MiB from',
+  ],
+  ["a diskSize that is another word", { diskSize: "big" }, '; received "big".'],
   ["a zero diskSize", { diskSize: 0 }, "; received 0."],
   ["a negative diskSize", { diskSize: { expr: "(-5)" } }, "; received -5."],
   ["a fractional diskSize", { diskSize: 1536.5 }, "; received 1536.5."],
@@ -41,9 +46,26 @@ const REFUSED: [string, Record<string, NixArg>, string][] = [
   ],
   [
     "another system",
-    { system: "aarch64-linux" },
-    'The "system" argument must be "x86_64-linux" (the image boots with BIOS and GRUB on /dev/vda); received "aarch64-linux".',
+    { system: "riscv64-linux" },
+    'The "system" argument must be "x86_64-linux" or "aarch64-linux"; received "riscv64-linux".',
   ],
+  [
+    "an unknown boot mode",
+    { bootMode: "efi" },
+    'The "bootMode" argument must be null (the system\'s default) or one of "bios", "uefi", "hybrid"; received "efi".',
+  ],
+  [
+    "BIOS boot on aarch64",
+    { system: "aarch64-linux", bootMode: "bios" },
+    'The "bootMode" argument must be "uefi" for system "aarch64-linux" (it has no BIOS); received "bios".',
+  ],
+  ["hybrid boot on aarch64", { system: "aarch64-linux", bootMode: "hybrid" }, 'received "hybrid".'],
+  [
+    "a channel that is neither a channel name nor a URL",
+    { channel: "unstable" },
+    'The "channel" argument must be null (derived from nixpkgs), a channel name such as "nixos-25.11" or "nixos-unstable", or an http(s) URL of a channel; received "unstable".',
+  ],
+  ["a channel name with a typo", { channel: "nixos-25.1" }, 'received "nixos-25.1".'],
   [
     "extraModules holding a string",
     { extraModules: { expr: '[ "site.nix" ]' } },
@@ -110,7 +132,7 @@ describe("The argument checks", () => {
     const result = await instantiate(NIX_DIR, { diskSize: 300 });
     assert.ok(
       result.stderr.includes(
-        'The "diskSize" argument must be a whole number of MiB from 1024 to 2097152; received 300.',
+        'The "diskSize" argument must be "auto" (the closure plus headroom) or a whole number of MiB from 1024 to 2097152; received 300.',
       ),
       result.stderr,
     );
@@ -121,7 +143,7 @@ describe("The argument checks", () => {
     assert.equal(result.exitCode, 0, result.stderr);
     const refused = await instantiate(FIXTURE_DIR, { diskSize: 0 });
     assert.ok(
-      refused.stderr.includes("must be a whole number of MiB from 1 to 2097152; received 0."),
+      refused.stderr.includes("or a whole number of MiB from 1 to 2097152; received 0."),
       refused.stderr,
     );
   });
@@ -138,14 +160,23 @@ describe("The argument checks", () => {
     const refused = await instantiate(NIX_DIR, { diskSize: 300, nixpkgs: stub });
     assert.match(refused.stderr, /"diskSize" argument/);
     assert.doesNotMatch(refused.stderr, /stub nixpkgs imported/);
-    const accepted = await instantiate(NIX_DIR, {
-      kernelLatest: false,
-      diskSize: 2048,
-      nixpkgs: stub,
-      system: "x86_64-linux",
-      extraModules: { expr: "[ ./nix/pin.nix ]" },
-    });
-    assert.match(accepted.stderr, /stub nixpkgs imported/);
+    const accepted: Record<string, NixArg>[] = [
+      {
+        kernelLatest: false,
+        diskSize: 2048,
+        nixpkgs: stub,
+        system: "x86_64-linux",
+        bootMode: "hybrid",
+        channel: "nixos-unstable",
+        extraModules: { expr: "[ ./nix/pin.nix ]" },
+      },
+      { diskSize: "auto", nixpkgs: stub, system: "aarch64-linux", bootMode: "uefi" },
+      { nixpkgs: stub, system: "aarch64-linux" },
+    ];
+    for (const args of accepted) {
+      const result = await instantiate(NIX_DIR, args);
+      assert.match(result.stderr, /stub nixpkgs imported/, JSON.stringify(args));
+    }
   });
 
   it("nix/ takes nixpkgs as a path, as well as a string.", async () => {
@@ -158,12 +189,23 @@ describe("The argument checks", () => {
       with (import ${nixString(`${NIX_DIR}/args.nix`)}).check;
       [
         (kernelLatest true) (kernelLatest false)
-        (diskSize 1024) (diskSize 2048) (diskSize 2097152)
-        (system "x86_64-linux")
+        (diskSize "auto") (diskSize 1024) (diskSize 2048) (diskSize 2097152)
+        (system "x86_64-linux") (system "aarch64-linux")
+        (bootMode "x86_64-linux" null) (bootMode "x86_64-linux" "bios") (bootMode "x86_64-linux" "uefi")
+        (bootMode "x86_64-linux" "hybrid") (bootMode "aarch64-linux" null) (bootMode "aarch64-linux" "uefi")
+        (channel null) (channel "nixos-25.11") (channel "nixos-24.11-small") (channel "nixos-unstable")
+        (channel "nixos-unstable-small") (channel "https://nixos.org/channels/nixos-25.05")
         (extraModules [ ]) (extraModules [ ./nix/pin.nix ./nix ])
         (nixpkgs null) (nixpkgs ${nixString(stub)}) (nixpkgs (/. + ${nixString(stub)}))
         (nixpkgs "https://github.com/NixOS/nixpkgs/archive/1267bb4920d0fc06ea916734c11b0bf004bbe17e.tar.gz")
       ]`);
     assert.ok(Array.isArray(accepted) && accepted.every((ok) => ok === true), JSON.stringify(accepted));
+  });
+
+  it("A null bootMode is BIOS on x86_64 and UEFI on aarch64; a given one is kept.", async () => {
+    const modes = await nixEval(`
+      with import ${nixString(`${NIX_DIR}/args.nix`)};
+      [ (resolveBootMode "x86_64-linux" null) (resolveBootMode "aarch64-linux" null) (resolveBootMode "x86_64-linux" "hybrid") ]`);
+    assert.deepEqual(modes, ["bios", "uefi", "hybrid"]);
   });
 });

@@ -8,6 +8,7 @@ const MiB = 1048576;
 /** The keys of image-info.json, sorted: the contract with components/imageInfo.ts. */
 const CONTRACT_KEYS = [
   "bootMode",
+  "channel",
   "diskSize",
   "file",
   "format",
@@ -35,13 +36,14 @@ describe("The fixture image", () => {
     const document = readFileSync(`${out}/nix-support/image-info.json`, "utf8");
     const raw = JSON.parse(document) as Record<string, unknown>;
     assert.deepEqual(Object.keys(raw).sort(), CONTRACT_KEYS);
-    const info = parseImageInfo(document, 3);
+    const info = parseImageInfo(document, { diskSize: 3 });
     assert.equal(info.file, `${out}/nixos.img`);
     assert.equal(statSync(info.file).size, 3 * MiB);
     assert.equal(info.format, "raw");
     assert.equal(info.system, "x86_64-linux");
     assert.equal(info.bootMode, "bios");
     assert.equal(info.qemuGuestAgent, true);
+    assert.equal(info.channel, "https://nixos.org/channels/nixos-25.11");
     assert.match(info.nixosVersion, /^\d\d\.\d\d\.\d{8}\.[0-9a-f]{7}$/);
     assert.ok(info.nixosVersion.startsWith(`${info.nixosRelease}.`));
   });
@@ -70,18 +72,41 @@ describe("The fixture image", () => {
     assert.notEqual(kernels[0], kernels[1]);
   });
 
-  it("defaults to 1024 MiB, the latest kernel and zeros.", async () => {
+  it('defaults to diskSize "auto" (3 MiB here), the latest kernel and zeros.', async () => {
     const drv = await nixEval(
-      `with import ${nixString(FIXTURE_DIR)} { }; { inherit diskSize fill; kernel = (builtins.fromJSON info).kernelVersion; }`,
+      `with import ${nixString(FIXTURE_DIR)} { }; { inherit diskSize fill; info = builtins.fromJSON info; }`,
     );
-    assert.deepEqual(drv, { diskSize: 1024, fill: "zero", kernel: "6.99.0-fixture-latest" });
+    const { diskSize, fill, info } = drv as { diskSize: number; fill: string; info: Record<string, unknown> };
+    assert.deepEqual(
+      { diskSize, fill, kernel: info.kernelVersion, reported: info.diskSize },
+      { diskSize: 3, fill: "zero", kernel: "6.99.0-fixture-latest", reported: 3 },
+    );
+  });
+
+  it("describes an aarch64 image as UEFI-booting, and keeps a given boot mode and channel.", async () => {
+    const infos = await nixEval(`
+      let info = args: builtins.fromJSON (import ${nixString(FIXTURE_DIR)} ({ diskSize = 1; } // args)).info;
+      in [
+        (info { system = "aarch64-linux"; })
+        (info { system = "x86_64-linux"; })
+        (info { system = "x86_64-linux"; bootMode = "hybrid"; channel = "nixos-unstable"; })
+      ]`);
+    const pick = (i: any) => [i.system, i.bootMode, i.channel];
+    assert.deepEqual((infos as any[]).map(pick), [
+      ["aarch64-linux", "uefi", "https://nixos.org/channels/nixos-25.11"],
+      ["x86_64-linux", "bios", "https://nixos.org/channels/nixos-25.11"],
+      ["x86_64-linux", "hybrid", "https://nixos.org/channels/nixos-unstable"],
+    ]);
   });
 
   describe("derivation", () => {
-    const base: Record<string, NixArg> = { kernelLatest: true, diskSize: 1024 };
+    const base: Record<string, NixArg> = { kernelLatest: true, diskSize: "auto" };
     const changes: [string, Record<string, NixArg>][] = [
       ["kernelLatest", { kernelLatest: false }],
       ["diskSize", { diskSize: 2048 }],
+      ["system", { system: "aarch64-linux" }],
+      ["bootMode", { bootMode: "uefi" }],
+      ["channel", { channel: "nixos-unstable" }],
       [
         "nixpkgs",
         {

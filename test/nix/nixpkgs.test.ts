@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { NIX_DIR, nixEval, nixString } from "../support/nix.ts";
+import { NIX_DIR, nixEval, nixEvalError, nixString } from "../support/nix.ts";
 
 /**
  * A full evaluation of nix/ against a real nixpkgs checkout (any NixOS 24.11 to unstable tree):
@@ -34,6 +34,22 @@ interface Facts {
   grubDevices: string[];
   stateVersion: string;
   etcNixos: { source: string; target: string }[];
+  diskImageArgNames: string[];
+  makeDiskImageArgs: Record<string, boolean>;
+  hostKeysUnit: { after: string[]; StandardOutput: string };
+  channelUnit: { wantedBy: string[]; timerWantedBy: string[] };
+  bootDiskUnit: boolean;
+  initrdModules: string[];
+}
+
+/** What the boot mode decides, for one system and boot mode. */
+interface BootFacts {
+  imageInfo: Record<string, unknown>;
+  partitionTableType: string;
+  grub: { device: string; efiSupport: boolean; efiInstallAsRemovable: boolean };
+  bootFs: { device: string; fsType: string } | null;
+  bootDiskUnit: boolean;
+  kernelParams: string[];
 }
 
 /** Everything the tests look at, from one evaluation per kernelLatest value. */
@@ -45,6 +61,8 @@ async function facts(kernelLatest: boolean, extraModule: string): Promise<Facts>
         nixpkgs = ${nixString(NIXPKGS_PATH!)};
         kernelLatest = ${kernelLatest};
         system = "x86_64-linux";
+        # A checkout or GitHub tarball cannot tell its channel (nix/channel.nix).
+        channel = "nixos-unstable";
         extraModules = [ (/. + ${nixString(extraModule)}) ];
       };
       c = image.config;
@@ -69,9 +87,43 @@ async function facts(kernelLatest: boolean, extraModule: string): Promise<Facts>
       grubDevices = c.boot.loader.grub.devices;
       stateVersion = c.system.stateVersion;
       etcNixos = map (e: { source = toString e.source; inherit (e) target; }) image.etcNixos;
+      diskImageArgNames = builtins.attrNames image.diskImageArgs;
+      makeDiskImageArgs = builtins.functionArgs (import ${nixString(`${NIXPKGS_PATH}/nixos/lib/make-disk-image.nix`)});
+      hostKeysUnit = {
+        inherit (c.systemd.services.nixos-cloud-image-host-keys) after;
+        inherit (c.systemd.services.nixos-cloud-image-host-keys.serviceConfig) StandardOutput;
+      };
+      channelUnit = {
+        inherit (c.systemd.services.nixos-cloud-image-channel) wantedBy;
+        timerWantedBy = c.systemd.timers.nixos-cloud-image-channel.wantedBy;
+      };
+      bootDiskUnit = c.systemd.services ? nixos-cloud-image-boot-disk;
+      initrdModules = c.boot.initrd.availableKernelModules;
     }`,
     { writeStore: true },
   )) as Facts;
+}
+
+/** The boot-related facts of an image for a system and boot mode (null: the system's default). */
+async function bootFacts(system: string, bootMode: string | null): Promise<BootFacts> {
+  return (await nixEval(`
+    let
+      image = import ${nixString(NIX_DIR)} {
+        nixpkgs = ${nixString(NIXPKGS_PATH!)};
+        system = ${nixString(system)};
+        bootMode = ${bootMode === null ? "null" : nixString(bootMode)};
+        channel = "nixos-unstable";
+        kernelLatest = false;
+      };
+      c = image.config;
+    in {
+      imageInfo = builtins.removeAttrs image.imageInfo [ "file" ];
+      inherit (image.diskImageArgs) partitionTableType;
+      grub = { inherit (c.boot.loader.grub) device efiSupport efiInstallAsRemovable; };
+      bootFs = if c.fileSystems ? "/boot" then { inherit (c.fileSystems."/boot") device fsType; } else null;
+      bootDiskUnit = c.systemd.services ? nixos-cloud-image-boot-disk;
+      kernelParams = c.boot.kernelParams;
+    }`)) as BootFacts;
 }
 
 /** The toplevel derivation of the configuration shipped in /etc/nixos, evaluated as nixos-rebuild would. */
@@ -127,7 +179,9 @@ describe("nix/ against a real nixpkgs (NIXPKGS_PATH)", function () {
   each("describes the image in image-info.json with the contract's fields.", (f) => {
     assert.match(String(f.imageInfo.file), /\/nixos\.img$/);
     assert.equal(f.imageInfo.format, "raw");
-    assert.equal(f.imageInfo.diskSize, 1024);
+    // As requested: the build replaces "auto" with the size it wrote.
+    assert.equal(f.imageInfo.diskSize, "auto");
+    assert.equal(f.imageInfo.channel, "https://nixos.org/channels/nixos-unstable");
     assert.equal(f.imageInfo.system, "x86_64-linux");
     assert.equal(f.imageInfo.qemuGuestAgent, true);
     assert.equal(f.imageInfo.bootMode, "bios");
@@ -160,25 +214,101 @@ describe("nix/ against a real nixpkgs (NIXPKGS_PATH)", function () {
       assert.equal(f.cloudInit.settings.system_info.default_user.name, "nixos");
       assert.equal(f.cloudInit.settings.system_info.distro, "nixos");
       assert.equal(f.cloudInit.settings.disable_root, true);
-      assert.deepEqual([...f.cloudInit.settings.datasource_list].sort(), ["ConfigDrive", "OpenStack"]);
+      assert.deepEqual(f.cloudInit.settings.datasource_list, ["ConfigDrive", "OpenStack", "None"]);
+      assert.equal(f.cloudInit.settings.ssh_deletekeys, false);
+      assert.deepEqual(f.cloudInit.settings.ssh_genkeytypes, []);
     },
   );
 
-  each("grows an ext4 root on /dev/vda and logs to the serial console.", (f) => {
-    assert.deepEqual(f.rootFs, { device: "/dev/disk/by-label/nixos", fsType: "ext4", autoResize: true });
-    assert.equal(f.growPartition, true);
-    assert.ok(f.kernelParams.some((p) => p.startsWith("console=ttyS0")));
-    assert.deepEqual(f.grubDevices, ["/dev/vda"]);
+  each("prints the host keys to the console once sshd has them.", (f) => {
+    assert.ok(f.hostKeysUnit.after.includes("sshd.service"));
+    assert.equal(f.hostKeysUnit.StandardOutput, "journal+console");
   });
 
-  each("ships configuration.nix, cloud.nix, image-settings.nix and the extra module to /etc/nixos.", (f) => {
-    assert.deepEqual(f.etcNixos.map((e) => e.target).sort(), [
-      "/etc/nixos/cloud.nix",
-      "/etc/nixos/configuration.nix",
-      "/etc/nixos/extra/0-site.nix",
-      "/etc/nixos/image-settings.nix",
-    ]);
+  each("subscribes to the channel from a timer, so the boot does not wait for the download.", (f) => {
+    assert.deepEqual(f.channelUnit.wantedBy, []);
+    assert.deepEqual(f.channelUnit.timerWantedBy, ["timers.target"]);
   });
+
+  each("passes make-disk-image.nix only arguments it takes.", (f) => {
+    const unknown = f.diskImageArgNames.filter((name) => !(name in f.makeDiskImageArgs));
+    assert.deepEqual(unknown, []);
+  });
+
+  each(
+    "grows an ext4 root, installs GRUB on whichever disk holds it, and logs to the serial console.",
+    (f) => {
+      assert.deepEqual(f.rootFs, { device: "/dev/disk/by-label/nixos", fsType: "ext4", autoResize: true });
+      assert.equal(f.growPartition, true);
+      assert.ok(f.kernelParams.some((p) => p.startsWith("console=ttyS0")));
+      assert.deepEqual(f.grubDevices, ["/dev/disk/nixos-cloud-image/boot-disk"]);
+      assert.equal(f.bootDiskUnit, true);
+      for (const driver of ["virtio_blk", "virtio_scsi", "sd_mod", "nvme"])
+        assert.ok(f.initrdModules.includes(driver));
+    },
+  );
+
+  it("boots with BIOS, UEFI or both on x86_64, and with UEFI on aarch64.", async () => {
+    const cases: [string, string | null, string, Partial<BootFacts["grub"]>, boolean][] = [
+      ["x86_64-linux", null, "legacy", { efiSupport: false }, false],
+      [
+        "x86_64-linux",
+        "uefi",
+        "efi",
+        { device: "nodev", efiSupport: true, efiInstallAsRemovable: true },
+        true,
+      ],
+      ["x86_64-linux", "hybrid", "hybrid", { efiSupport: true, efiInstallAsRemovable: true }, true],
+      [
+        "aarch64-linux",
+        null,
+        "efi",
+        { device: "nodev", efiSupport: true, efiInstallAsRemovable: true },
+        true,
+      ],
+    ];
+    for (const [system, bootMode, layout, grub, esp] of cases) {
+      const f = await bootFacts(system, bootMode);
+      const what = `${system} ${bootMode}`;
+      assert.equal(f.partitionTableType, layout, what);
+      assert.equal(f.imageInfo.system, system, what);
+      assert.equal(f.imageInfo.bootMode, bootMode ?? (system === "aarch64-linux" ? "uefi" : "bios"), what);
+      for (const [key, value] of Object.entries(grub))
+        assert.equal((f.grub as any)[key], value, `${what} ${key}`);
+      assert.deepEqual(f.bootFs, esp ? { device: "/dev/disk/by-label/ESP", fsType: "vfat" } : null, what);
+      assert.equal(f.bootDiskUnit, f.grub.device !== "nodev", what);
+      if (system === "aarch64-linux") assert.ok(f.kernelParams.includes("console=ttyAMA0,115200n8"), what);
+    }
+  });
+
+  it("asks for the channel when the tree cannot tell it, and derives it when it can.", async () => {
+    const suffix = (await nixEval(
+      `(import ${nixString(`${NIXPKGS_PATH}/lib`)}).trivial.versionSuffix`,
+    )) as string;
+    const expr = `(import ${nixString(NIX_DIR)} { nixpkgs = ${nixString(NIXPKGS_PATH!)}; system = "x86_64-linux"; }).imageInfo.channel`;
+    if (suffix === "pre-git") {
+      assert.match(await nixEvalError(expr), /The "channel" argument must be given for this nixpkgs/);
+    } else {
+      assert.match(
+        String(await nixEval(expr)),
+        /^https:\/\/nixos\.org\/channels\/nixos-(unstable|\d\d\.\d\d)$/,
+      );
+    }
+  });
+
+  each(
+    "ships configuration.nix, what it imports, image-settings.nix and the extra module to /etc/nixos.",
+    (f) => {
+      assert.deepEqual(f.etcNixos.map((e) => e.target).sort(), [
+        "/etc/nixos/boot.nix",
+        "/etc/nixos/cloud-init-settings.nix",
+        "/etc/nixos/cloud.nix",
+        "/etc/nixos/configuration.nix",
+        "/etc/nixos/extra/0-site.nix",
+        "/etc/nixos/image-settings.nix",
+      ]);
+    },
+  );
 
   each(
     "ships an /etc/nixos that evaluates to the very system the image holds, kernel choice included.",

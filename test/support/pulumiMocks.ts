@@ -26,9 +26,13 @@ export function fakeImageInfo(diskSize: number, overrides: Record<string, unknow
     system: "x86_64-linux",
     qemuGuestAgent: true,
     bootMode: "bios",
+    channel: "https://nixos.org/channels/nixos-25.05",
     ...overrides,
   });
 }
+
+/** The size the fake build reports for diskSize "auto", in MiB. */
+export const AUTO_DISK_SIZE = 2861;
 
 /** Overridable per test: what a Command prints, keyed by the resource name suffix. */
 export const commandStdout: { build?: (inputs: Record<string, any>) => string } = {};
@@ -36,8 +40,12 @@ export const commandStdout: { build?: (inputs: Record<string, any>) => string } 
 function stdoutFor(name: string, inputs: Record<string, any>): string | undefined {
   if (name.endsWith("-build")) {
     if (commandStdout.build) return commandStdout.build(inputs);
-    const size = Number(/--arg diskSize (\d+)/.exec(inputs.create)?.[1]);
-    return fakeImageInfo(size);
+    // As nix/ would: the size asked for, or with "auto" one the build chose; the system and boot mode asked for.
+    const size = /--arg diskSize (\d+)/.exec(inputs.create)?.[1];
+    const argstr = (name: string) => new RegExp(`--argstr ${name} (\\S+)`).exec(inputs.create)?.[1];
+    const system = argstr("system") ?? "x86_64-linux";
+    const bootMode = argstr("bootMode") ?? (system === "aarch64-linux" ? "uefi" : "bios");
+    return fakeImageInfo(size ? Number(size) : AUTO_DISK_SIZE, { system, bootMode });
   }
   if (name.endsWith("-test-key")) {
     return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests nixos-image-verify\n-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZQ==\n-----END OPENSSH PRIVATE KEY-----";
