@@ -1,5 +1,7 @@
 // The real Keystone + Glance of scripts/localcloud, on ports of the tests' own so a developer's running
-// local cloud is left alone.
+// local cloud is left alone. Whoever starts it (a test file, the benchmark) also stops it on Ctrl-C or
+// SIGTERM: an interrupted run must not leave Keystone and Glance running.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -13,9 +15,18 @@ export class LocalCloud {
   readonly state = mkdtempSync(path.join(tmpdir(), "nci-cloud-"));
   readonly glanceUrl = `http://127.0.0.1:${PORTS.GLANCE_PORT}`;
   cloudsYaml = "";
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping the local cloud\n`);
+    spawnSync(path.join(SCRIPTS, "stop.sh"), ["--purge", this.state], { stdio: "inherit" });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
 
   /** Starts (or restarts whatever is not running) and returns the clouds.yaml path. */
   async start(): Promise<string> {
+    if (process.listeners("SIGINT").includes(this.onSignal) === false) {
+      process.once("SIGINT", this.onSignal);
+      process.once("SIGTERM", this.onSignal);
+    }
     const { stdout } = await execa(path.join(SCRIPTS, "start.sh"), [this.state], {
       env: PORTS,
       stderr: "inherit",
@@ -25,6 +36,8 @@ export class LocalCloud {
   }
 
   async stop(): Promise<void> {
+    process.removeListener("SIGINT", this.onSignal);
+    process.removeListener("SIGTERM", this.onSignal);
     await execa(path.join(SCRIPTS, "stop.sh"), ["--purge", this.state], { stderr: "inherit" });
   }
 
