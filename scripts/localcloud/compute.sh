@@ -96,7 +96,11 @@ start_nova_conductor() { spawn nova-conductor "$PY" -c "$(py_src nova-conductor 
 start_nova_scheduler() { spawn nova-scheduler "$PY" -c "$(py_src nova-scheduler nova.cmd.scheduler)" "${NOVA_CONF[@]}"; }
 start_nova_compute() { spawn nova-compute "$PY" -c "$(py_src nova-compute nova.cmd.compute)" "${NOVA_CONF[@]}"; }
 start_neutron_server() {
-  spawn neutron-server "$PY" -c "$(py_src neutron-server neutron.cmd.eventlet.server)" \
+  # get_ports always names Port.port_forwardings, a relationship that exists only once the port-forwarding
+  # model is imported and the ORM mappers are configured; without the L3 plugins that happened by chance
+  # (or not: HTTP 500 on port lists and deletes). So: every model imported, mappers configured, up front.
+  local pre="from neutron.db.migration.models import head; import sqlalchemy.orm; sqlalchemy.orm.configure_mappers()"
+  spawn neutron-server "$PY" -c "$pre; $(py_src neutron-server neutron.cmd.eventlet.server)" \
     "${NEUTRON_CONF[@]}" --config-file "$STATE/etc/ml2_conf.ini"
 }
 start_neutron_linuxbridge() {
@@ -255,6 +259,7 @@ compute_start() {
     log "restarting compute services"
     # shellcheck source=/dev/null
     . "$STATE/compute.env"
+    DB=mysql+pymysql://openstack:$DB_PASSWORD@localhost
     ensure_c mariadb
     ensure_c epmd
     ensure_c rabbitmq
@@ -283,7 +288,18 @@ compute_start() {
     log "flavor m1.verify and network provider done ($(elapsed)s)"
     touch "$STATE/.compute-complete"
   fi
+  # A guest asks for its address once, about a minute after boot: the network's dnsmasq must be serving
+  # before anyone creates a server (the DHCP agent's first calls time out until Neutron's RPC is up).
+  wait_for neutron-dhcp "dnsmasq serving network provider" dhcp_serving
   trap - EXIT
+}
+
+dhcp_serving() {
+  local f pid
+  for f in "$STATE"/neutron/dhcp/*/pid; do
+    pid=$(cat "$f" 2>/dev/null) && proc_matches "$pid" "$STATE/neutron/dhcp/" && return 0
+  done
+  return 1
 }
 
 compute_host_mapped() {

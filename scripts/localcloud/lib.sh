@@ -48,12 +48,17 @@ proc_matches() {
   [[ $cmd == *"$2"* ]]
 }
 
-# Print the recorded PID of daemon NAME if it is alive and ours; fail otherwise.
+# Print the recorded PID of daemon NAME if it is alive and ours; fail otherwise. Ours: its command line,
+# or that of a process in its session, matches (RabbitMQ's recorded PID is a shell script that runs the
+# Erlang VM, and only the VM's command line names the state dir).
 daemon_pid() {
-  local pid
+  local pid pattern
   pid=$(cat "$STATE/run/$1.pid" 2>/dev/null) || return 1
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  proc_matches "$pid" "$(daemon_pattern "$1")" && printf '%s' "$pid"
+  pattern=$(daemon_pattern "$1")
+  proc_matches "$pid" "$pattern" || { proc_running "$pid" && [[ -n $(session_pids "$pid" "$pattern") ]]; } ||
+    return 1
+  printf '%s' "$pid"
 }
 
 # PIDs in session SID whose command line contains PATTERN. Each daemon is started with
@@ -122,7 +127,7 @@ leftover_pids() {
     [[ -e /run/netns/$ns ]] && ip netns pids "$ns" 2>/dev/null
     for f in /proc/[0-9]*/cmdline; do
       pid=${f#/proc/}; pid=${pid%/cmdline}
-      cmd=$(tr '\0' ' ' <"$f" 2>/dev/null) || continue
+      cmd=$(tr '\0' ' ' 2>/dev/null <"$f") || continue
       [[ $cmd == *"$STATE/"* ]] && printf '%s\n' "$pid"
     done
   } | sort -un | while read -r pid; do

@@ -60,6 +60,25 @@ if ((compute)) && [[ -z ${LOCALCLOUD_NETNS:-} || $LOCALCLOUD_NETNS != "$(cat "$S
   done
   exec 8>"$STATE/.localcloud-lock" # marks the dir as ours before the netns file goes in
   flock -w "${LOCALCLOUD_LOCK_TIMEOUT:-300}" 8 || die "another start.sh/stop.sh holds $STATE/.localcloud-lock"
+  if [[ -e $STATE/.compute-complete ]]; then
+    # All running: nothing to do. Some stopped: stop the rest and start all again, in a new namespace.
+    # A daemon cannot be restarted alone: Neutron's DHCP namespaces exist only in the mount namespace
+    # of the `ip netns exec` that started the others.
+    # shellcheck source=compute.sh
+    . "$HERE/compute.sh"
+    down=()
+    for d in keystone glance "${COMPUTE_DAEMONS[@]}"; do daemon_pid "$d" >/dev/null || down+=("$d"); done
+    if ((${#down[@]} == 0)); then
+      log "compute cloud already running in $STATE (namespace $(cat "$STATE/netns"))"
+      echo "$STATE/clouds.yaml" >&3
+      exit 0
+    fi
+    log "not running: ${down[*]}; restarting the whole compute cloud"
+    exec 8>&-
+    "$HERE/stop.sh" "$STATE"
+    exec 8>"$STATE/.localcloud-lock"
+    flock -w "${LOCALCLOUD_LOCK_TIMEOUT:-300}" 8 || die "another start.sh/stop.sh holds $STATE/.localcloud-lock"
+  fi
   NETNS=$(cat "$STATE/netns" 2>/dev/null) ||
     NETNS=nci-$(printf '%s' "$STATE" | sha256sum | cut -c1-12)
   echo "$NETNS" >"$STATE/netns"

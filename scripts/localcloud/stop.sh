@@ -54,6 +54,17 @@ if [[ -n ${NETNS:-} ]]; then
     ip netns delete "$NETNS"
     log "deleted network namespace $NETNS"
   fi
+  # Neutron's DHCP namespaces (qdhcp-<network id>, one per network of this cloud's DHCP agent) normally
+  # live only in the daemons' mount namespace and vanish with it; where /run/netns is a shared mount they
+  # show up here too: delete those.
+  for d in "$STATE"/neutron/dhcp/*/; do
+    [[ -d $d ]] || continue
+    ns=qdhcp-$(basename "$d")
+    if [[ -e /run/netns/$ns ]]; then
+      ip netns delete "$ns"
+      log "deleted network namespace $ns"
+    fi
+  done
 fi
 if ((purge)); then
   rm -rf "$STATE"
