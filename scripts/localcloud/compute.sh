@@ -185,6 +185,7 @@ compute_setup_fresh() {
   render_compute placement.conf.in "$STATE/etc/placement/placement.conf"
   render_compute placement-uwsgi.ini.in "$STATE/etc/placement-uwsgi.ini"
   cp "$HERE/compute/libvirtd.conf" "$HERE/compute/qemu.conf" "$STATE/libvirt/etc/"
+  cp "$HERE/compute/dnsmasq.conf" "$STATE/etc/dnsmasq.conf"
   : >"$STATE/etc/rabbitmq-env.conf"
   echo '[].' >"$STATE/etc/rabbitmq-enabled-plugins"
   printf 'loopback_users = none\nlisteners.tcp.default = 127.0.0.1:%s\n' "$RABBIT_PORT" >"$STATE/etc/rabbitmq.conf"
