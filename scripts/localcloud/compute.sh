@@ -269,8 +269,13 @@ compute_start() {
   fi
   ensure_network
   local d
-  for d in placement libvirtd nova-api nova-conductor nova-scheduler neutron-server \
-    neutron-linuxbridge neutron-dhcp neutron-metadata; do
+  for d in placement libvirtd nova-api nova-conductor nova-scheduler neutron-server; do
+    ensure_c "$d"
+  done
+  # The agents' first RPC calls are lost (and time out after a minute) while neutron-server's RPC
+  # workers are not consuming yet: start them once its API answers (the workers start with it).
+  wait_for neutron-server "http://127.0.0.1:$NEUTRON_PORT" http_up "http://127.0.0.1:$NEUTRON_PORT/"
+  for d in neutron-linuxbridge neutron-dhcp neutron-metadata; do
     ensure_c "$d"
   done
   # nova-compute exits at once if libvirt's socket is not there yet.
@@ -278,7 +283,6 @@ compute_start() {
   ensure_c nova-compute
   wait_for placement "http://127.0.0.1:$PLACEMENT_PORT" http_up "http://127.0.0.1:$PLACEMENT_PORT/"
   wait_for nova-api "http://127.0.0.1:$NOVA_PORT" http_up "http://127.0.0.1:$NOVA_PORT/"
-  wait_for neutron-server "http://127.0.0.1:$NEUTRON_PORT" http_up "http://127.0.0.1:$NEUTRON_PORT/"
   # A server created before its host is mapped to a cell fails ("Host ... is not mapped"): map it now
   # rather than wait for the scheduler's periodic discovery.
   wait_for nova-compute "host $HOST mapped to cell1" compute_host_mapped

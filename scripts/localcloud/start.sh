@@ -85,7 +85,8 @@ if ((compute)) && [[ -z ${LOCALCLOUD_NETNS:-} || $LOCALCLOUD_NETNS != "$(cat "$S
   [[ -e /run/netns/$NETNS ]] || { ip netns add "$NETNS" && log "created network namespace $NETNS"; }
   ip netns exec "$NETNS" ip link set lo up
   exec 8>&-
-  exec ip netns exec "$NETNS" env LOCALCLOUD_NETNS="$NETNS" "$0" --compute "$STATE"
+  # The caller's stdout (fd 3 here) goes back to the inner run, which prints the clouds.yaml line on it.
+  exec ip netns exec "$NETNS" env LOCALCLOUD_NETNS="$NETNS" "$0" --compute "$STATE" 1>&3 3>&-
 fi
 NETNS=${LOCALCLOUD_NETNS:-}
 lock_state
