@@ -138,7 +138,8 @@ export function verifyImage(
       customTimeouts: { create: `${verify.timeout + 900}s` },
     },
   );
-  const report = command.stdout.apply((s) => JSON.parse(s) as VerificationReport);
+  // The command provider makes every output secret when an input is (stdin is); the report holds no secret.
+  const report = pulumi.unsecret(command.stdout).apply((s) => JSON.parse(s) as VerificationReport);
   return { command, report };
 }
 
