@@ -40,7 +40,7 @@ const ids = (rows: Row[] | null, key = "ID") => (rows ?? []).map((r) => String(r
 export async function findResources(cli: Cli, tag: string): Promise<Found> {
   const name = resourceName(tag);
   const [servers, floatingIps, ports, groups, keypairs] = await Promise.all([
-    cli.json<Row[]>(["server", "list", "--name", `^${name}$`]),
+    cli.json<Row[]>(["server", "list", "--no-name-lookup", "--name", `^${name}$`]),
     cli.json<Row[]>(["floating", "ip", "list", "--tags", name]),
     cli.json<Row[]>(["port", "list", "--name", name]),
     cli.json<Row[]>(["security", "group", "list"]),

@@ -176,17 +176,18 @@ export async function testBoot(req: TestBootRequest, deps: Dependencies): Promis
     log(`booting ${name} from image ${req.imageId} (flavor ${req.flavorName}, network ${req.networkName})`);
     const bootStarted = performance.now();
     const deadline = Date.now() + req.timeout * 1000;
-    const server = await cli.json<{ id: string; status: string }>(
-      ["server", "create", "--image", req.imageId, "--flavor", req.flavorName, "--port", port.id].concat([
-        "--key-name",
-        name,
-        "--property",
-        `nixos-image-verify=${req.owner}`,
-        "--wait",
-        name,
-      ]),
-      { signal },
-    );
+    const create = ["server", "create", "--image", req.imageId, "--flavor", req.flavorName];
+    create.push("--port", port.id, "--key-name", name, "--property", `nixos-image-verify=${req.owner}`);
+    const server = await cli
+      .json<{ id: string; status: string }>([...create, "--wait", name], { signal })
+      .catch(async (error: Error) => {
+        // `server create --wait` says only "Error creating server"; Nova's fault says why.
+        const fault = await cli
+          .json<{ fault?: { message?: string } }>(["server", "show", name])
+          .then((s) => s?.fault?.message)
+          .catch(() => undefined);
+        throw fault ? new TestBootError(`the server went to ERROR: ${fault}`) : error;
+      });
     const serverActive = seconds(bootStarted);
     log(`server ${server.id} is ${server.status} after ${serverActive} s`);
     if (req.floatingIpPool !== undefined) {
