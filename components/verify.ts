@@ -30,13 +30,15 @@ export function testBootOwner(name: string): { owner: string; tag: string } {
   return { owner, tag: createHash("sha256").update(owner).digest("hex").slice(0, 12) };
 }
 
-/** The first line of a provider error, without the gRPC wrapping. */
-function cloudAnswer(error: unknown): string {
+/** What the cloud (through the provider) said, without the invoke's wrapping: "invoking TOKEN: 1 error occurred: * ...". */
+export function cloudAnswer(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text
-    .replace(/^.*?(?:desc = |Invoke: )/s, "")
-    .split("\n")[0]
-    .trim();
+    .replace(/^.*?invoking \S+: /s, "")
+    .replace(/^\d+ errors? occurred:/, "")
+    .replace(/\s*\n\s*(\*\s*)?/g, " ")
+    .trim()
+    .slice(0, 400);
 }
 
 async function mustExist(lookup: Promise<unknown>, setting: string, rule: string, value: string) {

@@ -18,11 +18,12 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 describe("NixosImage with verify (mocked engine)", () => {
   let NixosImage: typeof import("../../components/index.ts").NixosImage;
   let checkVerifyTargets: typeof import("../../components/verify.ts").checkVerifyTargets;
+  let cloudAnswer: typeof import("../../components/verify.ts").cloudAnswer;
 
   before(async () => {
     await useMocks(false);
     ({ NixosImage } = await import("../../components/index.ts"));
-    ({ checkVerifyTargets } = await import("../../components/verify.ts"));
+    ({ checkVerifyTargets, cloudAnswer } = await import("../../components/verify.ts"));
     pulumi.runtime.setAllConfig({
       "openstack:cloud": "prod-east",
       "openstack:password": "s3cret-pw",
@@ -156,4 +157,11 @@ describe("NixosImage with verify (mocked engine)", () => {
       await assert.rejects(valueOf(checkVerifyTargets({ ...verify, timeout: 600, ...change })), message);
     });
   }
+
+  it("quotes the cloud's answer without the invoke's wrapping", () => {
+    const wrapped = new Error(
+      "invocation of openstack:compute/getFlavor:getFlavor returned an error: invoking openstack:compute/getFlavor:getFlavor: 1 error occurred:\n\t* Your query returned no results.\n\n",
+    );
+    assert.equal(cloudAnswer(wrapped), "Your query returned no results.");
+  });
 });
