@@ -59,6 +59,9 @@ function interruption(): AbortSignal {
 }
 
 async function run(mode: string): Promise<number> {
+  // Once pulumi is gone, its end of stdout/stderr may be closed: a failed write must not stop the cleanup.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
   const signal = interruption();
   const input = await readStdin();
   if (mode === "promote") {
