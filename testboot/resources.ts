@@ -41,7 +41,10 @@ export async function findResources(cli: Cli, tag: string): Promise<Found> {
   const name = resourceName(tag);
   const [servers, floatingIps, ports, groups, keypairs] = await Promise.all([
     cli.json<Row[]>(["server", "list", "--no-name-lookup", "--name", `^${name}$`]),
-    cli.json<Row[]>(["floating", "ip", "list", "--tags", name]),
+    // A cloud without Neutron's L3 service has no floating IP API (404): then there are none.
+    cli
+      .json<Row[]>(["floating", "ip", "list", "--tags", name])
+      .catch((error: Error) => (/\b404\b|ResourceNotFound/.test(error.message) ? [] : Promise.reject(error))),
     cli.json<Row[]>(["port", "list", "--name", name]),
     cli.json<Row[]>(["security", "group", "list"]),
     cli.json<Row[]>(["keypair", "list"]),
