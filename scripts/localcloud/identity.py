@@ -6,7 +6,9 @@ One Python process with one token does all of it in ~1-2 s; the same through sep
 Passwords come from the environment, not argv, so they do not show up in `ps`.
 
 Env: KEYSTONE_URL (http://127.0.0.1:5000/v3), GLANCE_URL, REGION,
-     ADMIN_PASSWORD, GLANCE_PASSWORD, DEMO_PASSWORD.
+     ADMIN_PASSWORD, GLANCE_PASSWORD, DEMO_PASSWORD;
+     compute mode also NOVA_URL, PLACEMENT_URL, NEUTRON_URL and
+     NOVA_PASSWORD, PLACEMENT_PASSWORD, NEUTRON_PASSWORD.
 """
 import os
 
@@ -66,3 +68,20 @@ for interface in ("public", "internal", "admin"):
     if interface not in have:
         ks.endpoints.create(image, env["GLANCE_URL"], interface=interface,
                             region=region)
+
+# Compute mode (start.sh --compute): service users and endpoints of Nova, Placement and Neutron.
+if env.get("NOVA_PASSWORD"):
+    for name, kind, url, secret in (
+            ("nova", "compute", env["NOVA_URL"], "NOVA_PASSWORD"),
+            ("placement", "placement", env["PLACEMENT_URL"], "PLACEMENT_PASSWORD"),
+            ("neutron", "network", env["NEUTRON_URL"], "NEUTRON_PASSWORD")):
+        svc_user = user(name, env[secret], service_project)
+        # admin to act for the other services, service to be accepted as a service token sender.
+        grant(admin_role, svc_user, service_project)
+        grant(role("service"), svc_user, service_project)
+        svc = (first(ks.services.list(type=kind))
+               or ks.services.create(name, type=kind))
+        have = {e.interface for e in ks.endpoints.list(service=svc, region=region)}
+        for interface in ("public", "internal", "admin"):
+            if interface not in have:
+                ks.endpoints.create(svc, url, interface=interface, region=region)

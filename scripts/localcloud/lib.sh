@@ -19,11 +19,14 @@ lock_state() {
   flock -w "${LOCALCLOUD_LOCK_TIMEOUT:-300}" 8 || die "another start.sh/stop.sh holds $STATE/.localcloud-lock"
 }
 
-# The two daemons: name -> a string their command line contains (it includes $STATE).
+# The daemons: name -> a string their command line contains (it includes $STATE, except epmd's, which is
+# told apart by its recorded session alone).
 daemon_pattern() {
   case $1 in
     keystone) printf '%s' "$STATE/etc/keystone-uwsgi.ini" ;;
     glance)   printf '%s' "$STATE/etc/glance-api.conf" ;;
+    epmd)     printf '%s' "epmd -port" ;;
+    *)        printf '%s' "$STATE/" ;;   # compute mode: each names its config or data dir
   esac
 }
 
@@ -45,12 +48,17 @@ proc_matches() {
   [[ $cmd == *"$2"* ]]
 }
 
-# Print the recorded PID of daemon NAME if it is alive and ours; fail otherwise.
+# Print the recorded PID of daemon NAME if it is alive and ours; fail otherwise. Ours: its command line,
+# or that of a process in its session, matches (RabbitMQ's recorded PID is a shell script that runs the
+# Erlang VM, and only the VM's command line names the state dir).
 daemon_pid() {
-  local pid
+  local pid pattern
   pid=$(cat "$STATE/run/$1.pid" 2>/dev/null) || return 1
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  proc_matches "$pid" "$(daemon_pattern "$1")" && printf '%s' "$pid"
+  pattern=$(daemon_pattern "$1")
+  proc_matches "$pid" "$pattern" || { proc_running "$pid" && [[ -n $(session_pids "$pid" "$pattern") ]]; } ||
+    return 1
+  printf '%s' "$pid"
 }
 
 # PIDs in session SID whose command line contains PATTERN. Each daemon is started with
@@ -95,4 +103,53 @@ stop_daemon() {
     done
   fi
   rm -f "$STATE/run/$name.pid"
+}
+
+# PIDs of this script and its ancestors: their command lines may name the state dir too.
+self_and_ancestors() {
+  local pid=$BASHPID stat
+  while ((pid > 1)); do
+    printf '%s\n' "$pid"
+    read -r stat 2>/dev/null <"/proc/$pid/stat" || break
+    read -r _ pid _ <<<"${stat##*) }"
+  done
+}
+
+# Processes a compute cloud's daemons left outside their recorded sessions: everything still in network
+# namespace NS (say a client run through exec.sh) and everything whose command line names $STATE/ (QEMU
+# guests that libvirtd daemonised, dnsmasq and haproxy in Neutron's DHCP namespaces, privsep helpers).
+# SIGTERM, then SIGKILL after ${LOCALCLOUD_STOP_TIMEOUT:-20}s.
+leftover_pids() {
+  local ns=$1 f pid cmd
+  local -A skip=()
+  for pid in $(self_and_ancestors); do skip[$pid]=1; done
+  {
+    [[ -e /run/netns/$ns ]] && ip netns pids "$ns" 2>/dev/null
+    for f in /proc/[0-9]*/cmdline; do
+      pid=${f#/proc/}; pid=${pid%/cmdline}
+      cmd=$(tr '\0' ' ' 2>/dev/null <"$f") || continue
+      [[ $cmd == *"$STATE/"* ]] && printf '%s\n' "$pid"
+    done
+  } | sort -un | while read -r pid; do
+    [[ -z ${skip[$pid]:-} ]] && proc_running "$pid" && printf '%s\n' "$pid"
+  done
+}
+sweep_leftovers() {
+  local ns=$1 pids deadline
+  mapfile -t pids < <(leftover_pids "$ns")
+  ((${#pids[@]})) || return 0
+  log "stopping leftover processes of the cloud: ${pids[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + ${LOCALCLOUD_STOP_TIMEOUT:-20}))
+  while mapfile -t pids < <(leftover_pids "$ns") && ((${#pids[@]})); do
+    if ((SECONDS >= deadline)); then
+      log "SIGKILL ${pids[*]}"
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+      sleep 1
+      mapfile -t pids < <(leftover_pids "$ns")
+      ((${#pids[@]} == 0)) || die "processes ${pids[*]} survived SIGKILL"
+      break
+    fi
+    sleep 0.2
+  done
 }

@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
-# Start a real local OpenStack image service on 127.0.0.1: Keystone (identity v3, under
-# uwsgi) + Glance (image v2, file store), sqlite, no systemd, all state in STATE_DIR.
+# Start a real local OpenStack on 127.0.0.1: Keystone (identity v3, under uwsgi) + Glance (image v2,
+# file store), sqlite, no systemd, all state in STATE_DIR. With --compute, also Nova + Placement +
+# Neutron (+ MariaDB, RabbitMQ, libvirt/QEMU), all of it inside a network namespace of its own.
 #
-# usage: scripts/localcloud/start.sh [STATE_DIR]
+# usage: scripts/localcloud/start.sh [--compute] [STATE_DIR]
 #   STATE_DIR defaults to ${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}.
 #   Fresh state dir -> full setup; existing state -> (re)start whichever daemon is not running.
 #   The last line of stdout is the path of STATE_DIR/clouds.yaml (clouds `local`, `local-demo`);
 #   everything else goes to stderr:  export OS_CLIENT_CONFIG_FILE=$(start.sh | tail -1)
+#   --compute: the namespace's name is in STATE_DIR/netns; clients run in it (exec.sh STATE_DIR CMD...).
+#   A state dir set up with --compute stays a compute cloud (the option may then be left out).
 # env: KEYSTONE_PORT (5000), GLANCE_PORT (9292) - fixed at first setup;
-#      LOCALCLOUD_TIMEOUT (90) - seconds to wait for the daemons to answer.
-# Needs the Debian packages in packages.txt. Recipe: /work/shared/LOCALCLOUD.md.
+#      LOCALCLOUD_TIMEOUT (90) - seconds to wait for Keystone and Glance to answer;
+#      COMPUTE_TIMEOUT (300) - seconds for the compute services; COMPUTE_FLAVOR_DISK_GB (4).
+# Needs the Debian packages in packages.txt (and packages-compute.txt for --compute).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-STATE=${1:-${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}}
 PY=/usr/bin/python3   # Debian's: a pyenv python3 on PATH cannot import Debian's modules
 REGION=RegionOne
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
+compute=0 STATE=
+for arg; do
+  case $arg in
+    --compute) compute=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -*) die "unknown option $arg" ;;
+    *) [[ -z $STATE ]] || die "more than one STATE_DIR given"; STATE=$arg ;;
+  esac
+done
+STATE=${STATE:-${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}}
 exec 3>&1 1>&2   # stdout is only for the final clouds.yaml line (fd 3); daemons never get fd 3
 umask 077        # the state dir holds passwords and keys
 export LC_ALL=C   # EPOCHREALTIME uses the locale decimal point
@@ -34,6 +47,47 @@ mkdir -p "$STATE"
 STATE=$(cd "$STATE" && pwd)
 is_state_dir || [[ -z $(ls -A "$STATE") ]] ||
   die "$STATE is not empty and not a localcloud state dir; give an empty or new directory"
+[[ -e $STATE/netns ]] && compute=1
+if ((compute)) && [[ -z ${LOCALCLOUD_NETNS:-} || $LOCALCLOUD_NETNS != "$(cat "$STATE/netns" 2>/dev/null)" ]]; then
+  # Re-run this script inside the cloud's own network namespace, so that every daemon inherits it.
+  # `ip netns exec` (not nsenter): it also remounts /sys for the namespace, where the linuxbridge
+  # agent and os-vif look for bridges and taps.
+  for f in /usr/lib/python3/dist-packages/nova /usr/lib/python3/dist-packages/neutron /usr/sbin/libvirtd \
+           /usr/sbin/mariadbd /usr/lib/rabbitmq/bin/rabbitmq-server /usr/bin/placement-api /usr/sbin/dnsmasq \
+           /usr/sbin/haproxy /usr/sbin/iptables /usr/bin/qemu-system-x86_64 /usr/bin/genisoimage /usr/bin/sudo; do
+    [[ -e $f ]] ||
+      die "$f missing: apt-get install --no-install-recommends $(grep -hv '^#' "$HERE"/packages*.txt | tr '\n' ' ')"
+  done
+  exec 8>"$STATE/.localcloud-lock" # marks the dir as ours before the netns file goes in
+  flock -w "${LOCALCLOUD_LOCK_TIMEOUT:-300}" 8 || die "another start.sh/stop.sh holds $STATE/.localcloud-lock"
+  if [[ -e $STATE/.compute-complete ]]; then
+    # All running: nothing to do. Some stopped: stop the rest and start all again, in a new namespace.
+    # A daemon cannot be restarted alone: Neutron's DHCP namespaces exist only in the mount namespace
+    # of the `ip netns exec` that started the others.
+    # shellcheck source=compute.sh
+    . "$HERE/compute.sh"
+    down=()
+    for d in keystone glance "${COMPUTE_DAEMONS[@]}"; do daemon_pid "$d" >/dev/null || down+=("$d"); done
+    if ((${#down[@]} == 0)); then
+      log "compute cloud already running in $STATE (namespace $(cat "$STATE/netns"))"
+      echo "$STATE/clouds.yaml" >&3
+      exit 0
+    fi
+    log "not running: ${down[*]}; restarting the whole compute cloud"
+    exec 8>&-
+    "$HERE/stop.sh" "$STATE"
+    exec 8>"$STATE/.localcloud-lock"
+    flock -w "${LOCALCLOUD_LOCK_TIMEOUT:-300}" 8 || die "another start.sh/stop.sh holds $STATE/.localcloud-lock"
+  fi
+  NETNS=$(cat "$STATE/netns" 2>/dev/null) ||
+    NETNS=nci-$(printf '%s' "$STATE" | sha256sum | cut -c1-12)
+  echo "$NETNS" >"$STATE/netns"
+  [[ -e /run/netns/$NETNS ]] || { ip netns add "$NETNS" && log "created network namespace $NETNS"; }
+  ip netns exec "$NETNS" ip link set lo up
+  exec 8>&-
+  exec ip netns exec "$NETNS" env LOCALCLOUD_NETNS="$NETNS" "$0" --compute "$STATE"
+fi
+NETNS=${LOCALCLOUD_NETNS:-}
 lock_state
 
 port_in_use() { (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -221,6 +275,13 @@ YAML
 } >"$STATE/clouds.yaml.tmp"
 mv "$STATE/clouds.yaml.tmp" "$STATE/clouds.yaml"
 touch "$STATE/.setup-complete"
+
+if ((compute)); then
+  # shellcheck source=compute.sh
+  . "$HERE/compute.sh"
+  compute_start
+  log "compute up in $(elapsed)s: nova http://127.0.0.1:$NOVA_PORT, neutron http://127.0.0.1:$NEUTRON_PORT, placement http://127.0.0.1:$PLACEMENT_PORT (namespace $NETNS)"
+fi
 
 log "up in $(elapsed)s: keystone http://127.0.0.1:$KEYSTONE_PORT/v3, glance http://127.0.0.1:$GLANCE_PORT"
 echo "$STATE/clouds.yaml" >&3

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Stop the local cloud started by start.sh: only the PIDs recorded in STATE_DIR/run, and only
 # after /proc/PID/cmdline shows they belong to this state dir. Waits until they are gone.
+# A compute cloud (start.sh --compute): then also every process left in its network namespace or naming
+# its state dir (QEMU guests, dnsmasq, haproxy, privsep helpers), and the namespace itself, which takes
+# the bridge, veths, taps and Neutron's iptables chains with it.
 #
 # usage: scripts/localcloud/stop.sh [--purge] [STATE_DIR]
 #   STATE_DIR defaults to ${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}.
@@ -36,9 +39,33 @@ if ! is_state_dir; then
 fi
 lock_state
 
+if [[ -e $STATE/netns ]]; then
+  NETNS=$(cat "$STATE/netns")
+  # shellcheck source=compute.sh
+  . "$HERE/compute.sh"
+  for ((i = ${#COMPUTE_DAEMONS[@]} - 1; i >= 0; i--)); do stop_daemon "${COMPUTE_DAEMONS[i]}"; done
+fi
 # Glance first: it is the one that talks to Keystone.
 stop_daemon glance
 stop_daemon keystone
+if [[ -n ${NETNS:-} ]]; then
+  sweep_leftovers "$NETNS"
+  if [[ -e /run/netns/$NETNS ]]; then
+    ip netns delete "$NETNS"
+    log "deleted network namespace $NETNS"
+  fi
+  # Neutron's DHCP namespaces (qdhcp-<network id>, one per network of this cloud's DHCP agent) normally
+  # live only in the daemons' mount namespace and vanish with it; where /run/netns is a shared mount they
+  # show up here too: delete those.
+  for d in "$STATE"/neutron/dhcp/*/; do
+    [[ -d $d ]] || continue
+    ns=qdhcp-$(basename "$d")
+    if [[ -e /run/netns/$ns ]]; then
+      ip netns delete "$ns"
+      log "deleted network namespace $ns"
+    fi
+  done
+fi
 if ((purge)); then
   rm -rf "$STATE"
   log "stopped; purged $STATE"

@@ -1,0 +1,62 @@
+# A bootable test guest as the component's `source`: copied next to guest.json by scripts/guest/build.sh.
+#
+# It takes the component's arguments (as nix/default.nix) and yields the same result layout as
+# test/fixtures/image: $out/nixos.img (the guest's whole-disk raw BIOS image, grown to diskSize MiB) and
+# $out/nix-support/image-info.json. guest.json names the disk in the guest cache and its build key, so a
+# different guest build is a different derivation and a different store path.
+#
+# Like the fixture, the builder is the host's /bin/sh (no nixpkgs), so it sets __noChroot: `sandbox = relaxed`.
+{
+  # Accepted as nix/default.nix does; the guest's kernel is Debian's either way (recorded in image-info.json).
+  kernelLatest ? true,
+  # MiB, at least the guest's own disk size (guest.json): the partitions stay as built.
+  diskSize ? 2048,
+  nixpkgs ? null,
+  system ? builtins.currentSystem,
+  extraModules ? [ ],
+}:
+let
+  guest = builtins.fromJSON (builtins.readFile ./guest.json);
+  imageInfo = {
+    file = "${builtins.placeholder "out"}/nixos.img";
+    format = "raw";
+    inherit diskSize system;
+    nixosVersion = "debian${guest.debianVersion}-guest-${guest.variant}";
+    nixosRelease = "debian${guest.debianVersion}";
+    kernelVersion = guest.kernelVersion;
+    qemuGuestAgent = false;
+    bootMode = "bios";
+  };
+in
+assert builtins.isBool kernelLatest;
+assert builtins.isList extraModules;
+assert
+  system == "x86_64-linux"
+  || throw ''The "system" argument must be "x86_64-linux" for the test guest; received "${system}".'';
+assert
+  builtins.isInt diskSize && diskSize >= guest.diskSize
+  || throw ''The "diskSize" argument must be a whole number of MiB of at least ${toString guest.diskSize} (the test guest's disk); received ${builtins.toJSON diskSize}.'';
+builtins.derivation {
+  name = "nixos-cloud-image-test-guest-${guest.variant}";
+  inherit system diskSize;
+  # A string, not a path: the 2 GiB disk is copied once, by the builder, not hashed into the store first.
+  disk = guest.disk;
+  key = guest.key;
+  info = builtins.toJSON imageInfo;
+  builder = "/bin/sh";
+  args = [
+    "-c"
+    ''
+      set -eu
+      img="$out/nixos.img"
+      mkdir -p "$out/nix-support"
+      cp --sparse=always "$disk" "$img"
+      truncate -s "$((diskSize * 1048576))" "$img"
+      printf '%s\n' "$info" > "$out/nix-support/image-info.json"
+    ''
+  ];
+  PATH = "/usr/bin:/bin";
+  __noChroot = true;
+  preferLocalBuild = true;
+  allowSubstitutes = false;
+}
