@@ -9,7 +9,10 @@ export type NixSystem = (typeof SYSTEMS)[number];
 export const VISIBILITIES = ["private", "shared", "community", "public"] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
 
-/** Settings of the optional test instance that proves the image works. */
+/**
+ * Settings of the optional test boot that proves the image works. The server and everything made for it exist
+ * only while the check runs (there is no setting to keep them).
+ */
 export interface VerifyArgs {
   /** Nova flavor of the test instance. Required. */
   flavorName: string;
@@ -17,11 +20,9 @@ export interface VerifyArgs {
   networkName: string;
   /** The only CIDR allowed to reach tcp/22 of the test instance, e.g. "203.0.113.7/32". Required. */
   sshSourceCidr: string;
-  /** Pool to allocate a floating IP from; the verifier then connects to it. Default: none (the fixed IP is used). */
+  /** External network to allocate a floating IP from, attached to the server's port. Default: none (the fixed IP is used). */
   floatingIpPool?: string;
-  /** Leave the test instance and its key pair, security group and floating IP in the cloud when they leave the stack. Default false. */
-  keepInstance?: boolean;
-  /** Seconds the verifier waits for SSH and runs its checks. Default 600. */
+  /** Seconds from server create until SSH must accept the key; the checks run after that. Default 600. */
   timeout?: number;
 }
 

@@ -2,12 +2,24 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NixosImageArgs } from "./args.ts";
 import { buildImage } from "./build.ts";
 import type { ImageInfo } from "./imageInfo.ts";
+import { promoteImage } from "./promote.ts";
 import { publishImage } from "./publish.ts";
 import { resolveArgs } from "./validate.ts";
-import { verifyImage } from "./verify.ts";
+import { checkVerifyTargets, verifyImage } from "./verify.ts";
 import type { VerificationReport } from "./verify.ts";
 
-/** A NixOS raw image built with nix-build, published to Glance and, when asked, proven on a test instance. */
+/** The caller's dependsOn, once `gate` has resolved (a registration waits for its dependsOn). */
+function gatedDependsOn(
+  gate: pulumi.Output<void>,
+  dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
+): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+  return gate.apply(() => dependsOn ?? []) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+}
+
+/**
+ * A NixOS raw image built with nix-build, published to Glance and, when asked, proven by a test boot that
+ * leaves nothing behind, before its visibility is applied.
+ */
 export class NixosImage extends pulumi.ComponentResource {
   /** Glance ID of the published image. */
   public readonly imageId: pulumi.Output<string>;
@@ -17,23 +29,33 @@ export class NixosImage extends pulumi.ComponentResource {
   public readonly imagePath: pulumi.Output<string>;
   /** The build's image-info.json (NixOS and kernel versions, system, ...). */
   public readonly imageInfo: pulumi.Output<ImageInfo>;
-  /** The verifier's report; null when `verify` is not set (an undefined stack output would warn on every run). */
+  /** The test boot's report (checks, timings); null when `verify` is not set (an undefined output would warn on every run). */
   public readonly verification: pulumi.Output<VerificationReport | null>;
 
   constructor(name: string, args: NixosImageArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before super(): a bad argument must not register even the component itself.
     const resolved = resolveArgs(args);
-    super("nixos-cloud-image:index:NixosImage", name, {}, opts);
+    // A flavor, network or pool that does not exist fails before even the component registers.
+    const targets =
+      resolved.verify &&
+      checkVerifyTargets(resolved.verify, opts?.provider ? { provider: opts.provider } : {});
+    super(
+      "nixos-cloud-image:index:NixosImage",
+      name,
+      {},
+      targets ? { ...opts, dependsOn: gatedDependsOn(targets, opts?.dependsOn) } : opts,
+    );
 
     const build = buildImage(name, resolved, this);
     const image = publishImage(name, resolved, build, this);
     const verified = resolved.verify && verifyImage(name, resolved.verify, build, image, this);
+    if (verified) promoteImage(name, resolved.visibility, image, verified.command, this);
 
     this.imageId = image.id;
     this.imageName = image.name;
     this.imagePath = build.info.file;
     this.imageInfo = build.info;
-    this.verification = verified ? verified.result : pulumi.output(null);
+    this.verification = verified ? verified.report : pulumi.output(null);
     this.registerOutputs({
       imageId: this.imageId,
       imageName: this.imageName,

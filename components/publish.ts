@@ -21,7 +21,8 @@ export function publishImage(name: string, args: ResolvedArgs, build: BuiltImage
       verifyChecksum: true,
       // From the size built, which with diskSize "auto" only the build knows.
       minDiskGb: info.apply((i) => minDiskGb(i.diskSize)),
-      visibility: args.visibility,
+      // With verify, a new image starts private and is promoted only once its check passed (promote.ts).
+      visibility: args.verify ? "private" : args.visibility,
       tags: args.tags.length > 0 ? args.tags : undefined,
       properties: info.apply((i) => imageProperties(i, args.properties)),
     },
@@ -35,8 +36,9 @@ export function publishImage(name: string, args: ResolvedArgs, build: BuiltImage
       deleteBeforeReplace: false,
       customTimeouts: { create: `${args.uploadTimeoutMinutes}m` },
       // The provider defaults this download cache to $HOME, which differs between machines; it is unused
-      // for local files, and must not show as a change when someone else runs the stack.
-      ignoreChanges: ["imageCachePath"],
+      // for local files, and must not show as a change when someone else runs the stack. With verify, the
+      // promote step owns the visibility.
+      ignoreChanges: args.verify ? ["imageCachePath", "visibility"] : ["imageCachePath"],
     },
   );
 }

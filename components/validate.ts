@@ -229,6 +229,9 @@ function resolvePlatform(args: NixosImageArgs, at: (field: string) => string) {
   return { system, bootMode };
 }
 
+/** The keys of `verify`; anything else is a typo or a setting that no longer exists. */
+const VERIFY_KEYS = ["flavorName", "networkName", "sshSourceCidr", "floatingIpPool", "timeout"];
+
 function resolveVerify(verify: VerifyArgs, prefix: string): ResolvedArgs["verify"] {
   if (typeof verify !== "object" || verify === null || Array.isArray(verify)) {
     throw new InvalidArgumentError(
@@ -236,6 +239,19 @@ function resolveVerify(verify: VerifyArgs, prefix: string): ResolvedArgs["verify
       "an object with flavorName, networkName and sshSourceCidr",
       verify,
     );
+  }
+  if ("keepInstance" in verify) {
+    // The test server is ephemeral by design now: it exists only while the check runs.
+    throw new InvalidArgumentError(
+      prefix + "keepInstance",
+      "removed: the test server and everything made for it are deleted when the check ends, so remove the key",
+      (verify as Record<string, unknown>).keepInstance,
+    );
+  }
+  for (const key of Object.keys(verify)) {
+    if (!VERIFY_KEYS.includes(key)) {
+      throw new InvalidArgumentError(prefix + key, `one of the known keys (${VERIFY_KEYS.join(", ")})`, key);
+    }
   }
   const required = (field: "flavorName" | "networkName") => {
     if (!isNonEmptyString(verify[field]))
@@ -259,13 +275,6 @@ function resolveVerify(verify: VerifyArgs, prefix: string): ResolvedArgs["verify
       "a non-empty string",
       isNonEmptyString,
       undefined,
-    ),
-    keepInstance: optional(
-      verify.keepInstance,
-      prefix + "keepInstance",
-      "a boolean (true or false)",
-      isBoolean,
-      false,
     ),
     timeout: optional(
       verify.timeout,

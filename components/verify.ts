@@ -1,43 +1,99 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
-import type { Report } from "../verifier/report.ts";
+import { shellQuote } from "./shell.ts";
 import { projectPath } from "./source.ts";
+import { InvalidArgumentError } from "./validate.ts";
+import type { TestBootReport } from "../testboot/run.ts";
+import type { TestBootRequest } from "../testboot/request.ts";
 
 type Verify = NonNullable<ResolvedArgs["verify"]>;
 
-/**
- * A key pair made once for the test instance with ssh-keygen; stdout (public key line, then the private
- * key) is a Pulumi secret and never logged. Supplying our own public key works on every Nova version.
- */
-function testKey(name: string, parent: pulumi.Resource) {
-  const keygen = new local.Command(
-    `${name}-test-key`,
-    {
-      create: [
-        "set -eu",
-        "d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT",
-        'ssh-keygen -q -t ed25519 -N "" -C nixos-image-verify -f "$d/key"',
-        'cat "$d/key.pub" "$d/key"',
-      ].join("\n"),
-      logging: "none",
-      addPreviousOutputInEnv: false,
-    },
-    { parent, additionalSecretOutputs: ["stdout"] },
-  );
-  const lines = keygen.stdout.apply((s) => s.split("\n"));
-  return {
-    publicKey: pulumi.unsecret(lines.apply((l) => l[0])),
-    privateKey: pulumi.secret(lines.apply((l) => l.slice(1).join("\n") + "\n")),
-  };
+/** The test boot's program (testboot/): run by the Commands below, never by the Pulumi program itself. */
+export const TESTBOOT_BIN = "bin/nixos-image-testboot.js";
+
+/** The stack's provider settings (`openstack:*`), without the prefix: the test boot uses the same cloud. */
+export function providerSettings(): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith("openstack:")) settings[key.slice("openstack:".length)] = value;
+  }
+  return settings;
+}
+
+/** Who a test boot belongs to, and the short tag that names (and finds) its resources in the cloud. */
+export function testBootOwner(name: string): { owner: string; tag: string } {
+  const owner = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
+  return { owner, tag: createHash("sha256").update(owner).digest("hex").slice(0, 12) };
+}
+
+/** What the cloud (through the provider) said, without the invoke's wrapping: "invoking TOKEN: 1 error occurred: * ...". */
+export function cloudAnswer(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text
+    .replace(/^.*?invoking \S+: /s, "")
+    .replace(/^\d+ errors? occurred:/, "")
+    .replace(/\s*\n\s*(\*\s*)?/g, " ")
+    .trim()
+    .slice(0, 400);
+}
+
+async function mustExist(lookup: Promise<unknown>, setting: string, rule: string, value: string) {
+  try {
+    await lookup;
+  } catch (error) {
+    const invalid = new InvalidArgumentError(setting, rule, value);
+    const answer = cloudAnswer(error);
+    if (answer !== "") invalid.message += ` The cloud answered: ${answer}`;
+    throw invalid;
+  }
 }
 
 /**
- * Boots a test instance from the image, reachable on tcp/22 from sshSourceCidr only, and runs the
- * verifier against it. The verifier re-runs whenever the image (or instance) changes; when it fails,
- * `pulumi up` fails with its reasons.
+ * Looks up the flavor, the network and the pool (invokes run in preview as well), so a name that does not
+ * exist fails `pulumi preview` and `pulumi up` before anything is created. The component waits for this
+ * before it registers itself.
+ */
+export function checkVerifyTargets(
+  verify: Verify,
+  opts: pulumi.InvokeOptions = {},
+  prefix = "verify.",
+): pulumi.Output<void> {
+  const checks = [
+    mustExist(
+      openstack.compute.getFlavor({ name: verify.flavorName }, opts),
+      `${prefix}flavorName`,
+      "the name of a flavor that exists in the cloud",
+      verify.flavorName,
+    ),
+    mustExist(
+      openstack.networking.getNetwork({ name: verify.networkName }, opts),
+      `${prefix}networkName`,
+      "the name of a network that exists in the cloud",
+      verify.networkName,
+    ),
+  ];
+  if (verify.floatingIpPool !== undefined) {
+    checks.push(
+      mustExist(
+        openstack.networking.getNetwork({ name: verify.floatingIpPool, external: true }, opts),
+        `${prefix}floatingIpPool`,
+        "the name of an external network (a floating IP pool) that exists in the cloud",
+        verify.floatingIpPool,
+      ),
+    );
+  }
+  return pulumi.output(Promise.all(checks).then(() => undefined));
+}
+
+/**
+ * The test boot: one Command, replaced exactly when the image changes (so `pulumi preview` shows it will
+ * run), that boots a server from the new image, runs the verifier, and deletes the server and everything made
+ * for it before it ends (see testboot/). A failed check fails it, and `pulumi up` with it. A change of only
+ * the settings runs `update`, which repeats the last report: the check runs again only for a new image.
  */
 export function verifyImage(
   name: string,
@@ -46,67 +102,48 @@ export function verifyImage(
   image: openstack.images.Image,
   parent: pulumi.Resource,
 ) {
-  const keep = { parent, retainOnDelete: verify.keepInstance };
-  const key = testKey(name, parent);
-  const keypair = new openstack.compute.Keypair(`${name}-test`, { publicKey: key.publicKey }, keep);
-  const group = new openstack.networking.SecGroup(
-    `${name}-test-ssh`,
-    { description: `tcp/22 from ${verify.sshSourceCidr} to the nixos-image-verify test instance` },
-    keep,
-  );
-  const rule = new openstack.networking.SecGroupRule(
-    `${name}-test-ssh`,
-    {
-      securityGroupId: group.id,
-      direction: "ingress",
-      ethertype: verify.sshSourceCidr.includes(":") ? "IPv6" : "IPv4",
-      protocol: "tcp",
-      portRangeMin: 22,
-      portRangeMax: 22,
-      remoteIpPrefix: verify.sshSourceCidr,
-    },
-    keep,
-  );
-  const instance = new openstack.compute.Instance(
-    `${name}-test`,
-    {
-      imageId: image.id,
+  const { owner, tag } = testBootOwner(name);
+  const request = pulumi.all([image.id, build.info]).apply(([imageId, info]) => {
+    const doc: TestBootRequest = {
+      owner,
+      tag,
+      imageId,
       flavorName: verify.flavorName,
-      networks: [{ name: verify.networkName }],
-      keyPair: keypair.name,
-      securityGroups: [group.name],
-      metadata: { purpose: "nixos-image-verify" },
-    },
-    { ...keep, dependsOn: [rule] },
-  );
-  let host: pulumi.Output<string> = instance.accessIpV4;
-  const waitFor: pulumi.Resource[] = [instance, rule];
-  if (verify.floatingIpPool !== undefined) {
-    const ip = new openstack.networking.FloatingIp(`${name}-test`, { pool: verify.floatingIpPool }, keep);
-    waitFor.push(
-      new openstack.compute.FloatingIpAssociate(
-        `${name}-test`,
-        { floatingIp: ip.address, instanceId: instance.id },
-        keep,
-      ),
-    );
-    host = ip.address;
-  }
+      networkName: verify.networkName,
+      sshSourceCidr: verify.sshSourceCidr,
+      ...(verify.floatingIpPool === undefined ? {} : { floatingIpPool: verify.floatingIpPool }),
+      timeout: verify.timeout,
+      // Beyond SSH, sudo and root: the kernel is the one built, and /etc/nixos holds the shipped configuration.
+      expectKernel: info.kernelVersion,
+      expectFiles: ["/etc/nixos/configuration.nix"],
+      openstack: providerSettings(),
+    };
+    return JSON.stringify(doc);
+  });
   const command = new local.Command(
     `${name}-verify`,
     {
-      // Beyond SSH, sudo and root: the kernel is the one built, and /etc/nixos holds the shipped configuration.
-      create: pulumi.interpolate`node ${projectPath("bin/nixos-image-verify.js")} --host ${host} --user nixos --identity - --timeout ${verify.timeout} --expect-kernel ${build.info.kernelVersion} --expect-file /etc/nixos/configuration.nix --json`,
-      // The private key reaches the verifier on stdin: never in argv, a file of ours, or the log.
-      stdin: key.privateKey,
-      triggers: [image.id, instance.id],
+      create: `exec node ${shellQuote(projectPath(TESTBOOT_BIN))} verify`,
+      // The previous report, unchanged: new settings alone do not boot the image again.
+      update: 'printf "%s" "$PULUMI_COMMAND_STDOUT"',
+      // The provider's password is in here: a secret, so it is encrypted in the state and never printed.
+      stdin: pulumi.secret(request),
+      triggers: [image.id],
       logging: "stderr",
-      addPreviousOutputInEnv: false,
+      // Only `update` reads it (the report, a few KiB).
+      addPreviousOutputInEnv: true,
     },
-    { parent, dependsOn: waitFor, customTimeouts: { create: `${verify.timeout + 120}s` } },
+    {
+      parent,
+      dependsOn: [image],
+      // Boot and checks get `timeout`; sweeping, creating and deleting the resources get the rest.
+      customTimeouts: { create: `${verify.timeout + 900}s` },
+    },
   );
-  return { instance, host, result: command.stdout.apply((s) => JSON.parse(s) as VerificationReport) };
+  // The command provider makes every output secret when an input is (stdin is); the report holds no secret.
+  const report = pulumi.unsecret(command.stdout).apply((s) => JSON.parse(s) as VerificationReport);
+  return { command, report };
 }
 
-/** What the verifier prints with --json: the CLI's own report type. */
-export type VerificationReport = Report;
+/** The `verification` stack output: the verifier's checks, the server it ran on, timings. */
+export type VerificationReport = TestBootReport;

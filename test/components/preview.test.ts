@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { childrenOf, useMocks, valueOf } from "../support/pulumiMocks.ts";
+import { childrenOf, registeredNamed, useMocks, valueOf } from "../support/pulumiMocks.ts";
 
 describe("NixosImage during preview (mocked engine)", () => {
   let NixosImage: typeof import("../../components/index.ts").NixosImage;
@@ -10,16 +10,25 @@ describe("NixosImage during preview (mocked engine)", () => {
   });
   after(() => useMocks(false));
 
-  it("registers the build and the image without running nix-build, and leaves their outputs unknown", async () => {
+  it("registers the build, the image and the test boot without running any, and leaves their outputs unknown", async () => {
     const image = new NixosImage("preview", {
       verify: { flavorName: "f", networkName: "n", sshSourceCidr: "10.0.0.0/8" },
     });
     assert.equal(await valueOf(image.imagePath), undefined);
     assert.equal(await valueOf(image.imageName), undefined);
     assert.equal(await valueOf(image.verification), undefined);
-    const types = childrenOf("preview").map((r) => r.type);
-    assert.ok(types.includes("command:local:Command"));
-    assert.ok(types.includes("openstack:images/image:Image"));
-    assert.ok(types.includes("openstack:compute/instance:Instance"));
+    await registeredNamed("preview-promote");
+    // `pulumi preview` shows that the check will run: its Command is planned like any resource.
+    assert.deepEqual(
+      childrenOf("preview")
+        .filter((r) => r.name !== "preview")
+        .map((r) => `${r.type} ${r.name}`),
+      [
+        "command:local:Command preview-build",
+        "openstack:images/image:Image preview-image",
+        "command:local:Command preview-verify",
+        "command:local:Command preview-promote",
+      ],
+    );
   });
 });

@@ -25,7 +25,6 @@ describe("resolveArgs", () => {
     assert.deepEqual(resolveArgs({ verify }).verify, {
       ...verify,
       floatingIpPool: undefined,
-      keepInstance: false,
       timeout: 600,
     });
   });
@@ -158,8 +157,13 @@ describe("resolveArgs", () => {
     ],
     [
       "verify.keepInstance",
-      { verify: { ...verify, keepInstance: "no" } },
-      /"verify.keepInstance" setting must be a boolean/,
+      { verify: { ...verify, keepInstance: false } },
+      /"verify.keepInstance" setting must be removed: the test server and everything made for it are deleted when the check ends, so remove the key; received false/,
+    ],
+    [
+      "verify.floatingIpPol",
+      { verify: { ...verify, floatingIpPol: "public" } },
+      /"verify.floatingIpPol" setting must be one of the known keys \(flavorName, networkName, sshSourceCidr, floatingIpPool, timeout\); received "floatingIpPol"/,
     ],
     [
       "verify.timeout",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import {
   childrenOf,
   optionsOf,
@@ -6,104 +7,161 @@ import {
   useMocks,
   valueOf,
   registeredNamed,
-  registeredOfType,
+  fakeReport,
+  invoked,
 } from "../support/pulumiMocks.ts";
 
 const verify = { flavorName: "m1.small", networkName: "private", sshSourceCidr: "203.0.113.7/32" };
+/** Pulumi's marker of a secret value as it reaches the engine. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 describe("NixosImage with verify (mocked engine)", () => {
   let NixosImage: typeof import("../../components/index.ts").NixosImage;
+  let checkVerifyTargets: typeof import("../../components/verify.ts").checkVerifyTargets;
+  let cloudAnswer: typeof import("../../components/verify.ts").cloudAnswer;
 
   before(async () => {
     await useMocks(false);
     ({ NixosImage } = await import("../../components/index.ts"));
-  });
-
-  it("adds a key pair, a security group, an instance from the new image and a verifier run", async () => {
-    const image = new NixosImage("checked", { verify }, { transformations: [captureOptions] });
-    assert.deepEqual(await valueOf(image.verification), {
-      host: "192.0.2.10",
-      port: 22,
-      user: "nixos",
-      ok: true,
-      checks: [],
+    ({ checkVerifyTargets, cloudAnswer } = await import("../../components/verify.ts"));
+    pulumi.runtime.setAllConfig({
+      "openstack:cloud": "prod-east",
+      "openstack:password": "s3cret-pw",
+      "nixos-cloud-image:diskSize": "1024",
     });
-    const byName = new Map(childrenOf("checked").map((r) => [r.name, r]));
+  });
+  after(() => pulumi.runtime.setAllConfig({}));
+
+  it("adds only the test boot and the promotion to the stack: no server, key pair or security group", async () => {
+    const image = new NixosImage("checked", { verify }, { transformations: [captureOptions] });
+    assert.deepEqual(await valueOf(image.verification), fakeReport);
+    await registeredNamed("checked-promote");
     assert.deepEqual(
-      [...byName.keys()].filter((n) => n !== "checked").sort(),
+      childrenOf("checked")
+        .filter((r) => r.name !== "checked")
+        .map((r) => `${r.type} ${r.name}`),
       [
-        "checked-build",
-        "checked-image",
-        "checked-test",
-        "checked-test",
-        "checked-test-key",
-        "checked-test-ssh",
-        "checked-test-ssh",
-        "checked-verify",
-      ].filter((n, i, all) => all.indexOf(n) === i),
-    );
-    const instance = childrenOf("checked").find((r) => r.type === "openstack:compute/instance:Instance")!;
-    assert.equal(instance.inputs.imageId, "checked-image-id");
-    assert.equal(instance.inputs.flavorName, "m1.small");
-    assert.deepEqual(instance.inputs.networks, [{ name: "private" }]);
-    assert.equal(instance.inputs.keyPair, "checked-test-generated");
-    assert.deepEqual(instance.inputs.securityGroups, ["checked-test-ssh-generated"]);
-    const keypair = childrenOf("checked").find((r) => r.type === "openstack:compute/keypair:Keypair")!;
-    assert.match(keypair.inputs.publicKey, /^ssh-ed25519 \S+ nixos-image-verify$/);
-  });
-
-  it("opens tcp/22 to sshSourceCidr only, and nothing else", async () => {
-    new NixosImage("fw", { verify: { ...verify, sshSourceCidr: "2001:db8::/64" } });
-    await registeredOfType("fw", "command:local:Command", 3);
-    const rules = childrenOf("fw").filter((r) => r.type === "openstack:networking/secGroupRule:SecGroupRule");
-    assert.equal(rules.length, 1);
-    assert.deepEqual(
-      { ...rules[0].inputs, securityGroupId: undefined },
-      {
-        securityGroupId: undefined,
-        direction: "ingress",
-        ethertype: "IPv6",
-        protocol: "tcp",
-        portRangeMin: 22,
-        portRangeMax: 22,
-        remoteIpPrefix: "2001:db8::/64",
-      },
+        "command:local:Command checked-build",
+        "openstack:images/image:Image checked-image",
+        "command:local:Command checked-verify",
+        "command:local:Command checked-promote",
+      ],
     );
   });
 
-  it("passes the private key to the verifier on stdin as a secret, never in the command line", async () => {
+  it("runs the test boot exactly when the image changes, with the request as a secret on stdin", async () => {
     new NixosImage("secret", { verify }, { transformations: [captureOptions] });
     const run = await registeredNamed("secret-verify");
-    assert.match(
-      run.inputs.create,
-      /^node \S*bin\/nixos-image-verify\.js --host 192\.0\.2\.10 --user nixos --identity - --timeout 600 --expect-kernel 6\.15\.2 --expect-file \/etc\/nixos\/configuration\.nix --json$/,
-    );
-    assert.doesNotMatch(run.inputs.create, /PRIVATE KEY/);
-    // A secret reaches the engine wrapped in Pulumi's secret signature.
-    assert.equal(run.inputs.stdin["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
-    assert.match(run.inputs.stdin.value, /BEGIN OPENSSH PRIVATE KEY/);
-    assert.deepEqual(optionsOf.get("secret-test-key")?.additionalSecretOutputs, ["stdout"]);
-    const keygen = await registeredNamed("secret-test-key");
-    assert.equal(keygen.inputs.logging, "none");
-    // The run is repeated whenever the image or the instance changes.
-    assert.deepEqual(run.inputs.triggers, ["secret-image-id", "secret-test-id"]);
+    assert.match(run.inputs.create, /^exec node \S*bin\/nixos-image-testboot\.js verify$/);
+    assert.deepEqual(run.inputs.triggers, ["secret-image-id"]);
+    // Settings alone changing runs `update`, which repeats the last report instead of booting again.
+    assert.equal(run.inputs.update, 'printf "%s" "$PULUMI_COMMAND_STDOUT"');
+    assert.equal(run.inputs.addPreviousOutputInEnv, true);
+    assert.equal(run.inputs.logging, "stderr");
+    assert.equal(run.inputs.stdin[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
+    const request = JSON.parse(run.inputs.stdin.value);
+    assert.deepEqual(request, {
+      owner: "nixos-cloud-image/unit/secret",
+      tag: request.tag,
+      imageId: "secret-image-id",
+      flavorName: "m1.small",
+      networkName: "private",
+      sshSourceCidr: "203.0.113.7/32",
+      timeout: 600,
+      expectKernel: "6.15.2",
+      expectFiles: ["/etc/nixos/configuration.nix"],
+      openstack: { cloud: "prod-east", password: "s3cret-pw" },
+    });
+    assert.match(request.tag, /^[0-9a-f]{12}$/);
+    assert.doesNotMatch(JSON.stringify(run.inputs.create), /s3cret/);
+    assert.deepEqual(optionsOf.get("secret-verify")?.customTimeouts, { create: "1500s" });
   });
 
-  it("connects through a floating IP when a pool is given", async () => {
-    new NixosImage(
-      "fip",
-      { verify: { ...verify, floatingIpPool: "public", keepInstance: true, timeout: 120 } },
-      {
-        transformations: [captureOptions],
-      },
+  it("gives each stack and component its own tag, so sweeps never touch another stack's test boot", async () => {
+    new NixosImage("tag-a", { verify });
+    new NixosImage("tag-b", { verify });
+    const tagOf = async (n: string) =>
+      JSON.parse((await registeredNamed(`${n}-verify`)).inputs.stdin.value).tag;
+    assert.notEqual(await tagOf("tag-a"), await tagOf("tag-b"));
+  });
+
+  it("creates the image private and leaves its visibility to the promotion, which waits for the check", async () => {
+    new NixosImage("pub", { verify, visibility: "public" }, { transformations: [captureOptions] });
+    const image = await registeredNamed("pub-image");
+    assert.equal(image.inputs.visibility, "private");
+    assert.deepEqual(optionsOf.get("pub-image")?.ignoreChanges, ["imageCachePath", "visibility"]);
+    const promote = await registeredNamed("pub-promote");
+    assert.match(promote.inputs.create, /^exec node \S*bin\/nixos-image-testboot\.js promote$/);
+    assert.deepEqual(promote.inputs.triggers, ["pub-image-id"]);
+    assert.equal(promote.inputs.stdin[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
+    assert.deepEqual(JSON.parse(promote.inputs.stdin.value), {
+      imageId: "pub-image-id",
+      visibility: "public",
+      openstack: { cloud: "prod-east", password: "s3cret-pw" },
+    });
+    const dependsOn = optionsOf.get("pub-promote")?.dependsOn as pulumi.Resource[];
+    const names = await Promise.all(dependsOn.map((r) => valueOf(r.urn)));
+    assert.deepEqual(
+      names.map((u) => u?.split("::").pop()),
+      ["pub-verify"],
     );
-    const run = await registeredNamed("fip-verify");
-    assert.match(run.inputs.create, /--host 198\.51\.100\.7 .*--timeout 120 /);
-    const assoc = childrenOf("fip").find(
-      (r) => r.type === "openstack:compute/floatingIpAssociate:FloatingIpAssociate",
-    )!;
-    assert.deepEqual(assoc.inputs, { floatingIp: "198.51.100.7", instanceId: "fip-test-id" });
-    assert.equal(optionsOf.get("fip-test")?.retainOnDelete, true);
-    assert.deepEqual(optionsOf.get("fip-verify")?.customTimeouts, { create: "240s" });
+  });
+
+  it("without verify, publishes with the visibility directly and adds no test boot", async () => {
+    new NixosImage("direct", { visibility: "public" }, { transformations: [captureOptions] });
+    const image = await registeredNamed("direct-image");
+    assert.equal(image.inputs.visibility, "public");
+    assert.deepEqual(optionsOf.get("direct-image")?.ignoreChanges, ["imageCachePath"]);
+    assert.deepEqual(
+      childrenOf("direct")
+        .filter((r) => r.type === "command:local:Command")
+        .map((r) => r.name),
+      ["direct-build"],
+    );
+  });
+
+  it("looks up the flavor, the network and the pool (as an external network) before anything is made", async () => {
+    invoked.length = 0;
+    await valueOf(checkVerifyTargets({ ...verify, floatingIpPool: "public", timeout: 600 }));
+    assert.deepEqual(
+      invoked
+        .map((i) => [i.token, i.inputs])
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      [
+        ["openstack:compute/getFlavor:getFlavor", { name: "m1.small" }],
+        ["openstack:networking/getNetwork:getNetwork", { external: true, name: "public" }],
+        ["openstack:networking/getNetwork:getNetwork", { name: "private" }],
+      ],
+    );
+  });
+
+  const missing: [string, object, RegExp][] = [
+    [
+      "flavorName",
+      { flavorName: "missing-flavor" },
+      /The "verify.flavorName" setting must be the name of a flavor that exists in the cloud; received "missing-flavor"\./,
+    ],
+    [
+      "networkName",
+      { networkName: "missing-net" },
+      /The "verify.networkName" setting must be the name of a network that exists in the cloud; received "missing-net"\./,
+    ],
+    [
+      "floatingIpPool",
+      { floatingIpPool: "missing-pool" },
+      /The "verify.floatingIpPool" setting must be the name of an external network \(a floating IP pool\) that exists in the cloud; received "missing-pool"\./,
+    ],
+  ];
+  for (const [setting, change, message] of missing) {
+    it(`fails naming verify.${setting} when it does not exist in the cloud`, async () => {
+      await assert.rejects(valueOf(checkVerifyTargets({ ...verify, timeout: 600, ...change })), message);
+    });
+  }
+
+  it("quotes the cloud's answer without the invoke's wrapping", () => {
+    const wrapped = new Error(
+      "invocation of openstack:compute/getFlavor:getFlavor returned an error: invoking openstack:compute/getFlavor:getFlavor: 1 error occurred:\n\t* Your query returned no results.\n\n",
+    );
+    assert.equal(cloudAnswer(wrapped), "Your query returned no results.");
   });
 });

@@ -34,6 +34,25 @@ export function fakeImageInfo(diskSize: number, overrides: Record<string, unknow
 /** The size the fake build reports for diskSize "auto", in MiB. */
 export const AUTO_DISK_SIZE = 2861;
 
+/** What the fake test boot prints: a passed report. */
+export const fakeReport = {
+  host: "192.0.2.10",
+  port: 22,
+  user: "nixos",
+  ok: true,
+  checks: [
+    { id: "key-login", name: "key login as nixos", ok: true, reason: "ssh nixos@192.0.2.10 true: exit 0" },
+  ],
+  imageId: "image-id",
+  serverId: "server-id",
+  hostKeyPinned: null,
+  leftoversRemoved: null,
+  timings: { serverActive: 8, checked: 60, cleanup: 7, total: 80 },
+};
+
+/** Every invoke (data source lookup) the program made, in order. */
+export const invoked: { token: string; inputs: Record<string, any> }[] = [];
+
 /** Overridable per test: what a Command prints, keyed by the resource name suffix. */
 export const commandStdout: { build?: (inputs: Record<string, any>) => string } = {};
 
@@ -47,12 +66,8 @@ function stdoutFor(name: string, inputs: Record<string, any>): string | undefine
     const bootMode = argstr("bootMode") ?? (system === "aarch64-linux" ? "uefi" : "bios");
     return fakeImageInfo(size ? Number(size) : AUTO_DISK_SIZE, { system, bootMode });
   }
-  if (name.endsWith("-test-key")) {
-    return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests nixos-image-verify\n-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZQ==\n-----END OPENSSH PRIVATE KEY-----";
-  }
-  if (name.endsWith("-verify")) {
-    return JSON.stringify({ host: "192.0.2.10", port: 22, user: "nixos", ok: true, checks: [] });
-  }
+  if (name.endsWith("-verify")) return JSON.stringify(fakeReport);
+  if (name.endsWith("-promote")) return "";
   return undefined;
 }
 
@@ -72,7 +87,16 @@ export async function useMocks(preview: boolean) {
         if (args.type === "openstack:images/image:Image" && !preview) state.name ??= "generated";
         return { id: preview ? "" : `${args.name}-id`, state };
       },
-      call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+      call: (args: pulumi.runtime.MockCallArgs) => {
+        invoked.push({ token: args.token, inputs: args.inputs });
+        // Names starting with "missing" do not exist, as the bridged provider answers for an empty result.
+        if (typeof args.inputs.name === "string" && args.inputs.name.startsWith("missing")) {
+          throw new Error(
+            "Your query returned no results. Please change your search criteria and try again.",
+          );
+        }
+        return args.inputs;
+      },
     },
     "nixos-cloud-image",
     "unit",

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
+import type { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import type { EngineEvent, OpType, Stack } from "@pulumi/pulumi/automation/index.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -16,6 +17,7 @@ const PROGRAM = [
   "components",
   "bin",
   "verifier",
+  "testboot",
   "nix",
 ];
 
@@ -45,10 +47,16 @@ export function makeProject(): Project {
   };
 }
 
-export async function makeStack(project: Project, name: string, env: Record<string, string>): Promise<Stack> {
+export async function makeStack(
+  project: Project,
+  name: string,
+  env: Record<string, string>,
+  pulumiCommand?: PulumiCommand,
+): Promise<Stack> {
   return LocalWorkspace.createOrSelectStack(
     { stackName: name, workDir: project.dir },
     {
+      ...(pulumiCommand === undefined ? {} : { pulumiCommand }),
       envVars: {
         PULUMI_BACKEND_URL: project.backend,
         PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",

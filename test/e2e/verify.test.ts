@@ -1,0 +1,249 @@
+// The engine tier's test boot: real Pulumi, the real component, real Nova + Neutron + Glance of the shared
+// compute cloud, and bootable guests (good and bad). Tests run in order on one stack; after each, the cloud
+// must hold no server, key pair, security group, port or floating IP of the check.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
+import { computeCloud } from "./support/computeCloud.ts";
+import type { ComputeCloud } from "./support/computeCloud.ts";
+import { guestSource } from "./support/guests.ts";
+import type { GuestVariant } from "./support/guests.ts";
+import { pulumiInNetns } from "./support/netnsPulumi.ts";
+import { changed, makeProject, makeStack, plannedOps } from "./support/project.ts";
+import type { Project } from "./support/project.ts";
+import type { VerificationReport } from "../../components/verify.ts";
+
+const NS = "nixos-cloud-image";
+const VERIFY = { flavorName: "m1.verify", networkName: "provider", sshSourceCidr: "10.99.0.0/24" };
+/** Long enough for a TCG guest to boot (~1-2 min here), short enough that the no-sshd case ends soon. */
+const TIMEOUT = 420;
+const NO_SSHD_TIMEOUT = 150;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("verification: an ephemeral test boot on a local Nova + Neutron", function () {
+  this.timeout(1_200_000);
+  let cloud: ComputeCloud;
+  let project: Project;
+  let stack: Stack;
+  let password: string;
+  let verified: { imageId: string; serverId: string };
+  /** Only the first failure after a pass has the verified image as the previous one (see the README). */
+  let firstFailure = true;
+
+  const setVerify = (extra: object = {}) =>
+    stack.setConfig(`${NS}:verify`, { value: JSON.stringify({ ...VERIFY, timeout: TIMEOUT, ...extra }) });
+  const useGuest = async (variant: GuestVariant) =>
+    stack.setConfig(`${NS}:source`, { value: await guestSource(variant) });
+  const up = async (signal?: AbortSignal) => {
+    const events: EngineEvent[] = [];
+    const result = await stack.up({
+      onEvent: (e) => events.push(e),
+      onOutput: (o) => process.stderr.write(o),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    return { result, events };
+  };
+  const outputs = async () => {
+    const all = await stack.outputs();
+    return {
+      imageId: all.imageId?.value as string,
+      verification: all.verification?.value as VerificationReport | null,
+    };
+  };
+  const image = async (id: string) => cloud.openstack(["image", "show", id, "-f", "json"]);
+  /** Nothing of any test boot is left: no server, key pair, security group, port or floating IP. */
+  const nothingLeft = async (what: string) => {
+    assert.deepEqual(
+      await cloud.count(),
+      { servers: 0, keyPairs: 0, securityGroups: 0, serverPorts: 0, floatingIps: 0 },
+      `after ${what}`,
+    );
+    // The test boot's own port is made before its server, so it is not a server port until bound.
+    const ports = (await cloud.openstack(["port", "list", "-f", "json"])) as { Name: string }[];
+    assert.deepEqual(
+      ports.filter((p) => p.Name.startsWith("nixos-image-verify-")),
+      [],
+      `ports after ${what}`,
+    );
+  };
+
+  before(async function () {
+    this.timeout(1_800_000);
+    cloud = await computeCloud();
+    await nothingLeft("the start");
+    project = makeProject();
+    stack = await makeStack(
+      project,
+      "verify",
+      { OS_CLIENT_CONFIG_FILE: cloud.cloudsYaml },
+      await pulumiInNetns(cloud.netns),
+    );
+    password = readFileSync(cloud.cloudsYaml, "utf8").match(/password: *"?([^"\n]+)"?/)![1];
+    await stack.setAllConfig({
+      "openstack:cloud": { value: "local" },
+      "openstack:password": { value: password, secret: true },
+      [`${NS}:visibility`]: { value: "public" },
+      [`${NS}:diskSize`]: { value: "2048" },
+    });
+    await useGuest("good");
+  });
+
+  after(async function () {
+    this.timeout(600_000);
+    if (stack) await stack.destroy().catch(() => undefined);
+    project?.remove();
+  });
+
+  it("a flavor that does not exist fails preview and up naming verify.flavorName, before anything is made", async () => {
+    await setVerify({ flavorName: "no-such-flavor" });
+    const message =
+      /The "verify\.flavorName" setting must be the name of a flavor that exists in the cloud; received "no-such-flavor"/;
+    await assert.rejects(stack.preview(), message);
+    await assert.rejects(up(), message);
+    const state = await stack.exportStack();
+    const resources = (state.deployment.resources ?? []).map((r: { type: string }) => r.type);
+    assert.deepEqual(
+      resources.filter((t: string) => !t.startsWith("pulumi:")),
+      [],
+      "no resource was registered",
+    );
+    await nothingLeft("a missing flavor");
+  });
+
+  it("a good guest: pulumi up passes, reports every check with timings, promotes the image, and leaves nothing", async () => {
+    await setVerify();
+    const started = Date.now();
+    const { result } = await up();
+    assert.equal(result.summary.result, "succeeded");
+    const { imageId, verification } = await outputs();
+    assert.ok(verification, "the verification output is set");
+    assert.equal(verification.ok, true, JSON.stringify(verification));
+    assert.equal(verification.imageId, imageId);
+    assert.deepEqual(
+      verification.checks.filter((c) => !c.ok),
+      [],
+    );
+    for (const id of ["ssh-reachable", "key-login", "sudo", "root-login-refused", "no-password-auth"]) {
+      assert.ok(
+        verification.checks.some((c) => c.id === id),
+        `check ${id} ran`,
+      );
+    }
+    // The guest prints its host keys to the console; the verifier pinned one of them.
+    assert.match(verification.hostKeyPinned ?? "", /^SHA256:[A-Za-z0-9+/]{43}$/);
+    assert.ok(verification.checks.some((c) => c.id === "host-key" && c.ok));
+    assert.ok(verification.timings.total > verification.timings.checked);
+    assert.ok(verification.timings.total * 1000 < Date.now() - started);
+    assert.equal((await image(imageId)).visibility, "public", "promoted after the pass");
+    await nothingLeft("a passed check");
+    verified = { imageId, serverId: verification.serverId };
+    // The private key never reaches the state: the stack holds no key of the test boot at all.
+    const state = JSON.stringify(await stack.exportStack());
+    assert.doesNotMatch(state, /PRIVATE KEY/);
+    assert.ok(!state.includes(password), "the provider password is not in the state in plain text");
+  });
+
+  it("an unchanged image does not boot again: preview plans nothing and up runs no check", async () => {
+    assert.deepEqual(changed(await plannedOps(stack)), {});
+    const { result } = await up();
+    assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+    assert.deepEqual((await outputs()).verification?.serverId, verified.serverId);
+  });
+
+  it("a changed setting of the check alone does not boot again either", async () => {
+    await setVerify({ timeout: TIMEOUT + 1 });
+    const ops = changed(await plannedOps(stack));
+    assert.deepEqual(ops, { "nixos-verify": "update" });
+    await up();
+    assert.deepEqual((await outputs()).verification?.serverId, verified.serverId);
+    await setVerify();
+    await up();
+  });
+
+  const failing: [string, GuestVariant, RegExp][] = [
+    ["root login allowed", "root-allowed", /root login allowed/],
+    ["sudo asking for a password", "sudo-password", /sudo requires a password/],
+  ];
+  for (const [what, variant, reason] of failing) {
+    it(`a guest with ${what}: preview shows the check will run, up fails naming it with console lines, the new image stays private, nothing is left`, async () => {
+      await useGuest(variant);
+      const ops = changed(await plannedOps(stack));
+      assert.equal(ops["nixos-verify"], "replace", "pulumi preview shows the check will run");
+      await assert.rejects(up(), (error: Error) => {
+        assert.match(error.message, reason);
+        assert.match(error.message, /failed verification on server/);
+        assert.match(error.message, /Console log of the server \(last \d+ lines\):\n {2}\| /);
+        assert.match(error.message, /The image stays private/);
+        return true;
+      });
+      const { imageId } = await outputs();
+      const state = await stack.exportStack();
+      const images = (state.deployment.resources ?? []).filter(
+        (r: { type: string }) => r.type === "openstack:images/image:Image",
+      );
+      const fresh = images.find((r: { id: string }) => r.id !== verified.imageId);
+      assert.ok(fresh, "the new image is in the state");
+      assert.equal((await image(fresh.id)).visibility, "private", "the failed image is not promoted");
+      // The previous image is untouched: still there, still public, still the stack's output.
+      assert.equal(imageId, verified.imageId);
+      if (firstFailure) assert.equal((await image(verified.imageId)).visibility, "public");
+      firstFailure = false;
+      await nothingLeft(`a failed check (${what})`);
+    });
+  }
+
+  it("a guest whose sshd never starts fails as unreachable within the timeout, and nothing is left", async () => {
+    await setVerify({ timeout: NO_SSHD_TIMEOUT });
+    await useGuest("no-sshd");
+    const started = Date.now();
+    await assert.rejects(up(), /SSH unreachable/);
+    const elapsed = (Date.now() - started) / 1000;
+    // The boot and the checks get the timeout; sweeping, creating and deleting take the rest.
+    assert.ok(elapsed < NO_SSHD_TIMEOUT + 150, `took ${elapsed} s`);
+    await nothingLeft("an unreachable guest");
+    await setVerify();
+  });
+
+  it("SIGINT to pulumi up during the check leaves nothing, and the next pulumi up converges", async () => {
+    await useGuest("good");
+    const abort = new AbortController();
+    let settled = false;
+    const running = up(abort.signal).finally(() => (settled = true));
+    running.catch(() => undefined);
+    for (let i = 0; i < 600 && !settled && (await cloud.count()).servers === 0; i++) await sleep(1000);
+    assert.equal((await cloud.count()).servers, 1, "the test server was seen");
+    abort.abort();
+    await assert.rejects(running);
+    // The test boot deletes what it made after the interruption, in its own time.
+    for (let i = 0; i < 180; i++) {
+      const left = await cloud.count();
+      if (Object.values(left).every((n) => n === 0)) break;
+      await sleep(1000);
+    }
+    await nothingLeft("an interrupted pulumi up");
+    const { result } = await up();
+    assert.equal(result.summary.result, "succeeded");
+    const { imageId, verification } = await outputs();
+    assert.equal(verification?.ok, true);
+    // A changed image was verified anew, on a new server, and promoted.
+    assert.notEqual(imageId, verified.imageId);
+    assert.equal(verification?.imageId, imageId);
+    assert.notEqual(verification?.serverId, verified.serverId);
+    assert.equal((await image(imageId)).visibility, "public");
+    await nothingLeft("the converging pulumi up");
+  });
+
+  it("pulumi destroy leaves no image, nothing of the check, and no secret in plain text in the state", async () => {
+    const { summary } = await stack.destroy();
+    assert.equal(summary.result, "succeeded");
+    await nothingLeft("destroy");
+    const stateDir = new URL(project.backend).pathname;
+    for (const file of readdirSync(stateDir, { recursive: true, withFileTypes: true })) {
+      if (!file.isFile()) continue;
+      const text = readFileSync(path.join(file.parentPath, file.name), "utf8");
+      assert.ok(!text.includes(password), `${file.name} holds the provider password in plain text`);
+    }
+  });
+});

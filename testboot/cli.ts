@@ -1,0 +1,101 @@
+// nixos-image-testboot: what the component's Commands run. `verify` boots and checks the image and prints
+// the report; `promote` applies the image's visibility after that. The request comes on stdin (see request.ts).
+//
+// The test boot runs in a session of its own, started by this process: when `pulumi up` is interrupted, the
+// command provider kills the command it started (SIGKILL, which cannot be caught), and a runner in the same
+// process could not clean up. The detached runner notices that its launcher is gone (or gets SIGINT/SIGTERM
+// forwarded) and deletes what it made before it exits.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { openstackCli } from "./openstackCli.ts";
+import { parsePromoteRequest, parseTestBootRequest } from "./request.ts";
+import { failureMessage, promote, testBoot } from "./run.ts";
+
+const program = "nixos-image-testboot";
+const CHILD_FLAG = "--detached-child";
+const BIN = fileURLToPath(new URL("../bin/nixos-image-testboot.js", import.meta.url));
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const log = (line: string) => process.stderr.write(`${program}: ${line}\n`);
+
+/** Starts the runner detached, hands it stdin, forwards signals, and exits with its status. */
+async function launch(args: string[]): Promise<number> {
+  const input = await readStdin();
+  const child = spawn(process.execPath, [BIN, ...args, CHILD_FLAG], {
+    detached: true,
+    stdio: ["pipe", "inherit", "inherit"],
+  });
+  child.stdin.end(input);
+  for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve) => {
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.on("error", (error) => (log(`could not start the runner: ${error.message}`), resolve(1)));
+  });
+}
+
+/** Aborted on a signal, or when the launcher (and so `pulumi up`'s command) is gone. */
+function interruption(): AbortSignal {
+  const controller = new AbortController();
+  for (const signal of SIGNALS) {
+    process.on(signal, () => {
+      if (!controller.signal.aborted) log(`${signal}: stopping, deleting what was made`);
+      controller.abort(signal);
+    });
+  }
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !controller.signal.aborted) {
+      log("pulumi's command was stopped: deleting what was made");
+      controller.abort("the command was stopped");
+    }
+  }, 500).unref();
+  return controller.signal;
+}
+
+async function run(mode: string): Promise<number> {
+  // Once pulumi is gone, its end of stdout/stderr may be closed: a failed write must not stop the cleanup.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
+  const signal = interruption();
+  const input = await readStdin();
+  if (mode === "promote") {
+    const req = parsePromoteRequest(input);
+    await promote(openstackCli(req.openstack), req.imageId, req.visibility);
+    log(`image ${req.imageId} is now ${req.visibility}`);
+    return 0;
+  }
+  const req = parseTestBootRequest(input);
+  const result = await testBoot(req, { cli: openstackCli(req.openstack), log, signal });
+  if (!result.report.ok) {
+    process.stderr.write(`${failureMessage(result)}\n`);
+    return 1;
+  }
+  log(`all ${result.report.checks.length} checks passed in ${result.report.timings.total} s`);
+  process.stdout.write(`${JSON.stringify(result.report)}\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const mode = argv[0];
+  if (mode !== "verify" && mode !== "promote") {
+    process.stderr.write(`Usage: ${program} verify|promote < request.json\n`);
+    return 2;
+  }
+  if (!argv.includes(CHILD_FLAG)) return launch([mode]);
+  try {
+    return await run(mode);
+  } catch (error) {
+    log(error instanceof Error ? error.message : String(error));
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+// The interval that watches the launcher is unref'd; nothing else may keep the process alive.
+process.exit();
