@@ -27,14 +27,27 @@ done
 [[ -f /usr/lib/syslinux/mbr/mbr.bin ]] || die "/usr/lib/syslinux/mbr/mbr.bin missing: apt-get install syslinux-common"
 ((DISK_MIB >= 1024)) || die "GUEST_DISK_MIB must be at least 1024; received $DISK_MIB"
 
-# The key: this directory's files (names, contents, symlink targets, exec bits) and the settings above.
+# The key: the files the disks are made of (names, contents, symlink targets, exec bits: all of this
+# directory but image.nix) and the settings above.
 key=$( {
-  cd "$HERE" && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u+rw,go-w -cf - .
+  cd "$HERE" && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --mode=u+rw,go-w \
+    --exclude=./image.nix -cf - .
   printf '%s\n' "$MIRROR" "$DISK_MIB"
 } | sha256sum | cut -c1-20)
 CACHE=${NCI_CACHE:-$HOME/.cache/nixos-cloud-image}/guests
 OUT=$CACHE/$key
-done_() { log "guests ready in $OUT"; echo "$OUT" >&3; exit 0; }
+# image.nix is not part of the key: every run installs the current one as each variant's default.nix
+# (atomically, so a concurrent nix-build reads the old or the new file).
+done_() {
+  local v
+  for v in "${VARIANTS[@]}"; do
+    cmp -s "$HERE/image.nix" "$OUT/$v/default.nix" && continue
+    cp "$HERE/image.nix" "$OUT/$v/.default.nix.tmp" && mv "$OUT/$v/.default.nix.tmp" "$OUT/$v/default.nix"
+  done
+  log "guests ready in $OUT"
+  echo "$OUT" >&3
+  exit 0
+}
 [[ -e $OUT/.complete ]] && done_
 
 mkdir -p "$CACHE"
@@ -103,7 +116,6 @@ for v in "${VARIANTS[@]}"; do
   dd if="$work/root.img" of="$disk" bs=1M oflag=seek_bytes seek=$((S2 * 512)) conv=notrunc,sparse status=none
   rm -f "$work/root.img"
   rm -rf "$root"
-  cp "$HERE/image.nix" "$work/$v/default.nix"
   printf '{"variant":"%s","key":"%s","disk":"%s","diskSize":%s,"kernelVersion":"%s","debianVersion":"%s"}\n' \
     "$v" "$key" "$OUT/$v/disk.raw" "$DISK_MIB" "$kver" "$debian" >"$work/$v/guest.json"
   log "variant $v: $(du -m "$disk" | cut -f1) MiB allocated of $DISK_MIB ($((SECONDS - t))s)"

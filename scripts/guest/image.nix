@@ -39,8 +39,12 @@ assert
 builtins.derivation {
   name = "nixos-cloud-image-test-guest-${guest.variant}";
   inherit system diskSize;
-  # A string, not a path: the 2 GiB disk is copied once, by the builder, not hashed into the store first.
-  disk = guest.disk;
+  # Imported into the store by the evaluator (as the user running nix-build): the builder runs as a build
+  # user, which may not read the cache (under /root in CI). The copy in the store is not sparse.
+  disk = builtins.path {
+    path = /. + guest.disk;
+    name = "test-guest-${guest.variant}-${guest.key}.raw";
+  };
   key = guest.key;
   info = builtins.toJSON imageInfo;
   builder = "/bin/sh";
@@ -51,6 +55,7 @@ builtins.derivation {
       img="$out/nixos.img"
       mkdir -p "$out/nix-support"
       cp --sparse=always "$disk" "$img"
+      chmod u+w "$img"
       truncate -s "$((diskSize * 1048576))" "$img"
       printf '%s\n' "$info" > "$out/nix-support/image-info.json"
     ''
