@@ -9,36 +9,48 @@
 {
   # Accepted as nix/default.nix does; the guest's kernel is Debian's either way (recorded in image-info.json).
   kernelLatest ? true,
-  # MiB, at least the guest's own disk size (guest.json): the partitions stay as built.
-  diskSize ? 2048,
+  # MiB, at least the guest's own disk size (guest.json), or "auto" (the component's default) for exactly
+  # that size: the partitions stay as built.
+  diskSize ? "auto",
   nixpkgs ? null,
   system ? builtins.currentSystem,
+  # Accepted as nix/default.nix does: the guest boots with BIOS only, and has Debian's apt, not a channel.
+  bootMode ? null,
+  channel ? null,
   extraModules ? [ ],
 }:
 let
   guest = builtins.fromJSON (builtins.readFile ./guest.json);
+  size = if diskSize == "auto" then guest.diskSize else diskSize;
   imageInfo = {
     file = "${builtins.placeholder "out"}/nixos.img";
     format = "raw";
-    inherit diskSize system;
+    diskSize = size;
+    inherit system;
     nixosVersion = "debian${guest.debianVersion}-guest-${guest.variant}";
     nixosRelease = "debian${guest.debianVersion}";
     kernelVersion = guest.kernelVersion;
     qemuGuestAgent = false;
     bootMode = "bios";
+    # The contract wants the channel root would follow; the guest's counterpart is its Debian mirror.
+    channel = "http://deb.debian.org/debian";
   };
 in
 assert builtins.isBool kernelLatest;
 assert builtins.isList extraModules;
 assert
+  bootMode == null || bootMode == "bios"
+  || throw ''The "bootMode" argument must be "bios" for the test guest; received "${bootMode}".'';
+assert
   system == "x86_64-linux"
   || throw ''The "system" argument must be "x86_64-linux" for the test guest; received "${system}".'';
 assert
-  builtins.isInt diskSize && diskSize >= guest.diskSize
-  || throw ''The "diskSize" argument must be a whole number of MiB of at least ${toString guest.diskSize} (the test guest's disk); received ${builtins.toJSON diskSize}.'';
+  diskSize == "auto" || builtins.isInt diskSize && diskSize >= guest.diskSize
+  || throw ''The "diskSize" argument must be "auto" or a whole number of MiB of at least ${toString guest.diskSize} (the test guest's disk); received ${builtins.toJSON diskSize}.'';
 builtins.derivation {
   name = "nixos-cloud-image-test-guest-${guest.variant}";
-  inherit system diskSize;
+  inherit system;
+  diskSize = size;
   # Imported into the store by the evaluator (as the user running nix-build): the builder runs as a build
   # user, which may not read the cache (under /root in CI). The copy in the store is not sparse.
   disk = builtins.path {
