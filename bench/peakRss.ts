@@ -29,3 +29,33 @@ export async function withPeakRss<T>(
     clearInterval(timer);
   }
 }
+
+/**
+ * Runs `task` and returns its result with the highest sum of resident memory (VmRSS, MiB) seen at one
+ * moment across the processes whose command line `match` accepts: the memory of a whole tier at its peak.
+ */
+export async function withPeakTotalRss<T>(
+  match: (cmdline: string) => boolean,
+  task: () => Promise<T>,
+): Promise<{ result: T; peakMiB: number }> {
+  let peakKb = 0;
+  const timer = setInterval(() => {
+    let kb = 0;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (!match(readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " "))) continue;
+        kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1] ?? 0);
+      } catch {
+        // The process ended between listing and reading.
+      }
+    }
+    peakKb = Math.max(peakKb, kb);
+  }, 500);
+  try {
+    const result = await task();
+    return { result, peakMiB: peakKb / 1024 };
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -2,7 +2,7 @@
 // local cloud is left alone. Whoever starts it (a test file, the benchmark) also stops it on Ctrl-C or
 // SIGTERM: an interrupted run must not leave Keystone and Glance running.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +35,9 @@ export class LocalCloud {
     return this.cloudsYaml;
   }
 
+  /** Stops and purges it; again, a no-op. */
   async stop(): Promise<void> {
+    if (!existsSync(this.state)) return;
     process.removeListener("SIGINT", this.onSignal);
     process.removeListener("SIGTERM", this.onSignal);
     await execa(path.join(SCRIPTS, "stop.sh"), ["--purge", this.state], { stderr: "inherit" });
