@@ -1,23 +1,10 @@
 import assert from "node:assert/strict";
 import { openSync, readSync, closeSync, readFileSync, statSync } from "node:fs";
 import { parseImageInfo } from "../../components/imageInfo.ts";
-import { FIXTURE_DIR, build, drvPath, nixEval, nixString } from "../support/nix.ts";
+import { FIXTURE_DIR, IMAGE_INFO_KEYS, build, drvPath, nixEval, nixString } from "../support/nix.ts";
 import type { NixArg } from "../support/nix.ts";
 
 const MiB = 1048576;
-/** The keys of image-info.json, sorted: the contract with components/imageInfo.ts. */
-const CONTRACT_KEYS = [
-  "bootMode",
-  "channel",
-  "diskSize",
-  "file",
-  "format",
-  "kernelVersion",
-  "nixosRelease",
-  "nixosVersion",
-  "qemuGuestAgent",
-  "system",
-];
 
 function readBytes(file: string, offset: number, length: number): Buffer {
   const fd = openSync(file, "r");
@@ -35,7 +22,7 @@ describe("The fixture image", () => {
     const out = await build(FIXTURE_DIR, { diskSize: 3 });
     const document = readFileSync(`${out}/nix-support/image-info.json`, "utf8");
     const raw = JSON.parse(document) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(raw).sort(), CONTRACT_KEYS);
+    assert.deepEqual(Object.keys(raw).sort(), IMAGE_INFO_KEYS);
     const info = parseImageInfo(document, { diskSize: 3 });
     assert.equal(info.file, `${out}/nixos.img`);
     assert.equal(statSync(info.file).size, 3 * MiB);

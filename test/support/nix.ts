@@ -87,3 +87,17 @@ export async function drvPath(dir: string, args: Record<string, NixArg> = {}): P
 export async function build(dir: string, args: Record<string, NixArg> = {}): Promise<string> {
   return check(`Building ${dir}`, await nix("nix-build", [dir, "--no-out-link", ...nixArgs(args)]));
 }
+
+/** The keys of image-info.json, sorted: the contract with components/imageInfo.ts (docs/image-info.md). */
+export const IMAGE_INFO_KEYS = [
+  "bootMode",
+  "channel",
+  "diskSize",
+  "file",
+  "format",
+  "kernelVersion",
+  "nixosRelease",
+  "nixosVersion",
+  "qemuGuestAgent",
+  "system",
+];
