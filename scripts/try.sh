@@ -128,6 +128,7 @@ done
 if ((fixture)); then
   say "the test image: Debian 12 configured like the NixOS one (user nixos, key-only SSH, sudo, root refused)"
   guests=$(scripts/guest/build.sh | tail -1)
+  mkdir -p "$work"
   ln -sfn "$guests/good" "$work/try-guest"
   source_setting=.nixos-cloud-image/try-guest
 else
