@@ -4,7 +4,7 @@
 # way each (`root-allowed`, `sudo-password`, `no-sshd`). No nixpkgs, no loop devices, no mounts.
 #
 # usage: scripts/guest/build.sh      (as root: mmdebstrap --mode=root)
-#   Prints (last stdout line) the cache dir that holds, per variant, VARIANT/disk.raw and VARIANT/default.nix +
+#   Prints (last stdout line) the cache dir that holds, per variant, disks/VARIANT.raw and VARIANT/default.nix +
 #   guest.json: a Nix expression usable as the component's `source` (see image.nix).
 #   The cache is ${NCI_CACHE:-$HOME/.cache/nixos-cloud-image}/guests/<key>, where <key> hashes every file of
 #   this directory: an unchanged builder is built once; any change to it builds anew.
@@ -105,8 +105,9 @@ for v in "${VARIANTS[@]}"; do
     mkdir -p "$(dirname "$root/$f")"
     cp -P --preserve=mode "$HERE/variants/$v/$f" "$root/$f"
   done
-  mkdir -p "$work/$v"
-  disk=$work/$v/disk.raw
+  # The disk stays beside the variant's source dir, not in it: the component hashes every file of a source.
+  mkdir -p "$work/$v" "$work/disks"
+  disk=$work/disks/$v.raw
   truncate -s "${DISK_MIB}M" "$disk"
   printf 'label: dos\nunit: sectors\nstart=%s, size=%s, type=e, bootable\nstart=%s, size=%s, type=83\n' \
     "$S1" "$N1" "$S2" "$N2" | sfdisk -q "$disk"
@@ -117,7 +118,7 @@ for v in "${VARIANTS[@]}"; do
   rm -f "$work/root.img"
   rm -rf "$root"
   printf '{"variant":"%s","key":"%s","disk":"%s","diskSize":%s,"kernelVersion":"%s","debianVersion":"%s"}\n' \
-    "$v" "$key" "$OUT/$v/disk.raw" "$DISK_MIB" "$kver" "$debian" >"$work/$v/guest.json"
+    "$v" "$key" "$OUT/disks/$v.raw" "$DISK_MIB" "$kver" "$debian" >"$work/$v/guest.json"
   log "variant $v: $(du -m "$disk" | cut -f1) MiB allocated of $DISK_MIB ($((SECONDS - t))s)"
 done
 
