@@ -13,7 +13,7 @@ PLACEMENT_PORT=8778 NOVA_PORT=8774 METADATA_PORT=8775 NEUTRON_PORT=9696 RABBIT_P
 EPMD_PORT=4369 RABBIT_DIST_PORT=25672
 BRIDGE=nci-provider PHYS_IF=nci-phys # the gateway bridge and the veth end Neutron maps as physnet1
 DISK_GB=${COMPUTE_FLAVOR_DISK_GB:-4}
-CTIMEOUT=${COMPUTE_TIMEOUT:-300}
+CTIMEOUT=${COMPUTE_TIMEOUT:-600} # one deadline for all compute daemons: 2 busy vCPUs took 4 min
 SOCK=$STATE/mysql/mysqld.sock
 LIBVIRT_URI="qemu+unix:///system?socket=$STATE/libvirt/run/libvirt-sock"
 DB_OPTS="?unix_socket=$SOCK&charset=utf8"

@@ -12,7 +12,7 @@
 #   A state dir set up with --compute stays a compute cloud (the option may then be left out).
 # env: KEYSTONE_PORT (5000), GLANCE_PORT (9292) - fixed at first setup;
 #      LOCALCLOUD_TIMEOUT (90) - seconds to wait for Keystone and Glance to answer;
-#      COMPUTE_TIMEOUT (300) - seconds for the compute services; COMPUTE_FLAVOR_DISK_GB (4).
+#      COMPUTE_TIMEOUT (600) - seconds for the compute services; COMPUTE_FLAVOR_DISK_GB (4).
 # Needs the Debian packages in packages.txt (and packages-compute.txt for --compute).
 set -euo pipefail
 

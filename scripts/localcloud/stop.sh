@@ -43,6 +43,8 @@ if [[ -e $STATE/netns ]]; then
   NETNS=$(cat "$STATE/netns")
   # shellcheck source=compute.sh
   . "$HERE/compute.sh"
+  # The cloud's networks, while MariaDB still runs: their DHCP namespaces are qdhcp-<id> (see below).
+  networks=$(mysql_ -N -e 'SELECT id FROM neutron.networks' 2>/dev/null) || networks=
   for ((i = ${#COMPUTE_DAEMONS[@]} - 1; i >= 0; i--)); do stop_daemon "${COMPUTE_DAEMONS[i]}"; done
 fi
 # Glance first: it is the one that talks to Keystone.
@@ -57,9 +59,8 @@ if [[ -n ${NETNS:-} ]]; then
   # Neutron's DHCP namespaces (qdhcp-<network id>, one per network of this cloud's DHCP agent) normally
   # live only in the daemons' mount namespace and vanish with it; where /run/netns is a shared mount they
   # show up here too: delete those.
-  for d in "$STATE"/neutron/dhcp/*/; do
-    [[ -d $d ]] || continue
-    ns=qdhcp-$(basename "$d")
+  for id in $networks $(cd "$STATE/neutron/dhcp" 2>/dev/null && ls); do
+    ns=qdhcp-$id
     if [[ -e /run/netns/$ns ]]; then
       ip netns delete "$ns"
       log "deleted network namespace $ns"
