@@ -1,17 +1,30 @@
-// Samples the peak resident memory (VmHWM) of every process whose command line matches, while a task runs.
+// Samples the resident memory of the processes whose command line matches, while a task runs: the peak of
+// each one (VmHWM), or the peak of their sum at one moment (VmRSS), the memory of a whole tier.
 import { readdirSync, readFileSync } from "node:fs";
 
-function sample(match: RegExp, peaks: Map<number, number>): void {
+/** One reading of `field` (kB) per live process whose command line (NULs as spaces) `match` accepts. */
+function readProcesses(match: (cmdline: string) => boolean, field: "VmHWM" | "VmRSS"): Map<number, number> {
+  const kbs = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (!match.test(cmdline)) continue;
-      const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1] ?? 0);
-      peaks.set(Number(entry), Math.max(peaks.get(Number(entry)) ?? 0, kb));
+      if (!match(readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " "))) continue;
+      const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      kbs.set(Number(entry), Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0));
     } catch {
       // The process ended between listing and reading: its last sample stands.
     }
+  }
+  return kbs;
+}
+
+/** Runs `task` while `sample` is called every `ms`, then clears the timer. */
+async function sampling<T>(sample: () => void, ms: number, task: () => Promise<T>): Promise<T> {
+  const timer = setInterval(sample, ms);
+  try {
+    return await task();
+  } finally {
+    clearInterval(timer);
   }
 }
 
@@ -21,13 +34,12 @@ export async function withPeakRss<T>(
   task: () => Promise<T>,
 ): Promise<{ result: T; peakMiB: number }> {
   const peaks = new Map<number, number>();
-  const timer = setInterval(() => sample(match, peaks), 100);
-  try {
-    const result = await task();
-    return { result, peakMiB: Math.max(0, ...peaks.values()) / 1024 };
-  } finally {
-    clearInterval(timer);
-  }
+  const sample = () => {
+    for (const [pid, kb] of readProcesses((c) => match.test(c), "VmHWM"))
+      peaks.set(pid, Math.max(peaks.get(pid) ?? 0, kb));
+  };
+  const result = await sampling(sample, 100, task);
+  return { result, peakMiB: Math.max(0, ...peaks.values()) / 1024 };
 }
 
 /**
@@ -39,23 +51,11 @@ export async function withPeakTotalRss<T>(
   task: () => Promise<T>,
 ): Promise<{ result: T; peakMiB: number }> {
   let peakKb = 0;
-  const timer = setInterval(() => {
+  const sample = () => {
     let kb = 0;
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (!match(readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " "))) continue;
-        kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1] ?? 0);
-      } catch {
-        // The process ended between listing and reading.
-      }
-    }
+    for (const v of readProcesses(match, "VmRSS").values()) kb += v;
     peakKb = Math.max(peakKb, kb);
-  }, 500);
-  try {
-    const result = await task();
-    return { result, peakMiB: peakKb / 1024 };
-  } finally {
-    clearInterval(timer);
-  }
+  };
+  const result = await sampling(sample, 500, task);
+  return { result, peakMiB: peakKb / 1024 };
 }
