@@ -40,9 +40,14 @@ export function fingerprintToPin(prints: readonly ConsoleFingerprint[]): Console
   return [...prints].sort((a, b) => rank(a) - rank(b))[0];
 }
 
-/** Signs that the guest has finished booting (so no fingerprints will follow): a login prompt, cloud-init's end. */
+/**
+ * Signs that the guest has finished booting (so no fingerprints will follow): cloud-init's end where cloud-init
+ * runs, else a login prompt. Where it runs, getty's prompt comes before cloud-init's final stage, and that stage
+ * is the one that prints the host keys.
+ */
 export function bootFinished(log: string): boolean {
-  return /\blogin: *$/m.test(log) || /Cloud-init v\. \S+ finished at/.test(log);
+  if (/Cloud-init v\. \S+ running/.test(log)) return /Cloud-init v\. \S+ finished at/.test(log);
+  return /\blogin: *$/m.test(log);
 }
 
 /** The last `count` non-empty lines, without terminal control sequences. */

@@ -34,8 +34,13 @@ describe("console", () => {
     assert.equal(fingerprintToPin([]), undefined);
   });
 
-  it("tells when the boot is over: cloud-init finished or a login prompt", () => {
-    assert.ok(bootFinished(cloudInit));
+  it("tells when the boot is over: cloud-init finished where it runs, else a login prompt", () => {
+    const running = "Cloud-init v. 22.4.2 running 'init-local' at Tue, 01 Dec 2026 20:59:00 +0000.\n";
+    assert.ok(bootFinished(running + cloudInit));
+    assert.ok(
+      !bootFinished(running + "Debian GNU/Linux 12 guest ttyS0\n\nguest login: "),
+      "getty before cloud-final",
+    );
     assert.ok(bootFinished("Debian GNU/Linux 12 guest ttyS0\n\nguest login: "));
     assert.ok(!bootFinished("[  3.2] Run /init as init process\n"));
   });

@@ -5,13 +5,13 @@
 //
 // NCI_COMPUTE_STATE=DIR keeps the cloud in DIR and leaves it running after the run (a developer's faster
 // second run); without it, a fresh temporary state dir is purged at the end.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import type { Options, Result } from "execa";
+import { stopCloudSync, stopOnSignal } from "./stopOnSignal.ts";
 
 const SCRIPTS = fileURLToPath(new URL("../../../scripts/localcloud", import.meta.url));
 const COUNTS_PY = fileURLToPath(new URL("./openstack_counts.py", import.meta.url));
@@ -71,24 +71,16 @@ let started: Promise<ComputeCloud> | undefined;
 let stateDir: string | undefined;
 const keep = process.env.NCI_COMPUTE_STATE;
 
-function stopSync(): void {
-  if (stateDir === undefined || keep) return;
-  spawnSync(path.join(SCRIPTS, "stop.sh"), ["--purge", stateDir], { stdio: "inherit" });
-  stateDir = undefined;
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  process.stderr.write(`\n${signal}: stopping the compute cloud\n`);
-  stopSync();
-  process.exit(signal === "SIGINT" ? 130 : 143);
-}
+let unlisten: (() => void) | undefined;
 
 /** The run's compute cloud, started on first use (about 1-2 minutes) and shared from then on. */
 export function computeCloud(): Promise<ComputeCloud> {
   started ??= (async () => {
     stateDir = keep ?? mkdtempSync(path.join(tmpdir(), "nci-compute-"));
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    const state = stateDir;
+    unlisten = stopOnSignal("the compute cloud", () => {
+      if (!keep) stopCloudSync(state);
+    });
     try {
       const { stdout } = await execa(path.join(SCRIPTS, "start.sh"), ["--compute", stateDir], {
         stderr: "inherit",
@@ -112,8 +104,8 @@ export async function stopComputeCloud(): Promise<void> {
   if (stateDir === undefined) return;
   const state = stateDir;
   const ns = readFileSync(path.join(state, "netns"), "utf8").trim();
-  process.removeListener("SIGINT", onSignal);
-  process.removeListener("SIGTERM", onSignal);
+  unlisten?.();
+  unlisten = undefined;
   if (keep) return;
   await execa(path.join(SCRIPTS, "stop.sh"), ["--purge", state], { stderr: "inherit" });
   stateDir = undefined;

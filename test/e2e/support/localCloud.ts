@@ -1,12 +1,12 @@
 // The real Keystone + Glance of scripts/localcloud, on ports of the tests' own so a developer's running
 // local cloud is left alone. Whoever starts it (a test file, the benchmark) also stops it on Ctrl-C or
 // SIGTERM: an interrupted run must not leave Keystone and Glance running.
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { stopCloudSync, stopOnSignal } from "./stopOnSignal.ts";
 
 const SCRIPTS = fileURLToPath(new URL("../../../scripts/localcloud", import.meta.url));
 const PORTS = { KEYSTONE_PORT: "15000", GLANCE_PORT: "19292" };
@@ -15,18 +15,11 @@ export class LocalCloud {
   readonly state = mkdtempSync(path.join(tmpdir(), "nci-cloud-"));
   readonly glanceUrl = `http://127.0.0.1:${PORTS.GLANCE_PORT}`;
   cloudsYaml = "";
-  private readonly onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: stopping the local cloud\n`);
-    spawnSync(path.join(SCRIPTS, "stop.sh"), ["--purge", this.state], { stdio: "inherit" });
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
+  private unlisten: (() => void) | undefined;
 
   /** Starts (or restarts whatever is not running) and returns the clouds.yaml path. */
   async start(): Promise<string> {
-    if (process.listeners("SIGINT").includes(this.onSignal) === false) {
-      process.once("SIGINT", this.onSignal);
-      process.once("SIGTERM", this.onSignal);
-    }
+    this.unlisten ??= stopOnSignal("the local cloud", () => stopCloudSync(this.state));
     const { stdout } = await execa(path.join(SCRIPTS, "start.sh"), [this.state], {
       env: PORTS,
       stderr: "inherit",
@@ -38,8 +31,8 @@ export class LocalCloud {
   /** Stops and purges it; again, a no-op. */
   async stop(): Promise<void> {
     if (!existsSync(this.state)) return;
-    process.removeListener("SIGINT", this.onSignal);
-    process.removeListener("SIGTERM", this.onSignal);
+    this.unlisten?.();
+    this.unlisten = undefined;
     await execa(path.join(SCRIPTS, "stop.sh"), ["--purge", this.state], { stderr: "inherit" });
   }
 
