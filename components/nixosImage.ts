@@ -8,12 +8,19 @@ import { resolveArgs } from "./validate.ts";
 import { checkVerifyTargets, verifyImage } from "./verify.ts";
 import type { VerificationReport } from "./verify.ts";
 
-/** The caller's dependsOn, once `gate` has resolved (a registration waits for its dependsOn). */
+/**
+ * The caller's dependsOn, once the checks of `gate` have passed (a registration waits for its dependsOn). When
+ * they fail, their error is left unhandled, once, and the program ends with it; the registrations keep waiting
+ * rather than each failing with it (Pulumi would prefix the one error with every property it reached).
+ */
 function gatedDependsOn(
-  gate: pulumi.Output<void>,
+  gate: Promise<void>,
   dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
 ): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
-  return gate.apply(() => dependsOn ?? []) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+  const passed = new Promise<unknown>((resolve) => {
+    void gate.then(() => resolve(dependsOn ?? []));
+  });
+  return pulumi.output(passed) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
+import * as pulumi from "@pulumi/pulumi";
 import { defaultSource } from "./source.ts";
 import { SYSTEMS, VISIBILITIES } from "./args.ts";
 import type { NixosImageArgs, NixSystem, ResolvedArgs, VerifyArgs } from "./args.ts";
@@ -19,8 +20,11 @@ const RESERVED_PROPERTY = /^(os_glance_.*|os_hash_algo|os_hash_value|os_hidden)$
 /** Nix setting names: lower-case words joined by dashes. */
 const NIX_OPTION_NAME = /^[a-z][a-z0-9-]*$/;
 
-/** Raised for any argument that breaks a rule; the message names the setting, the rule and the value. */
-export class InvalidArgumentError extends Error {
+/**
+ * Raised for any argument that breaks a rule; the message names the setting, the rule and the value. A RunError,
+ * so `pulumi up` prints just the message, without a stack trace.
+ */
+export class InvalidArgumentError extends pulumi.RunError {
   constructor(setting: string, rule: string, value: unknown) {
     super(`The "${setting}" setting must be ${rule}; received ${show(value)}.`);
     this.name = "InvalidArgumentError";

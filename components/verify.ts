@@ -61,7 +61,7 @@ export function checkVerifyTargets(
   verify: Verify,
   opts: pulumi.InvokeOptions = {},
   prefix = "verify.",
-): pulumi.Output<void> {
+): Promise<void> {
   const checks = [
     mustExist(
       openstack.compute.getFlavor({ name: verify.flavorName }, opts),
@@ -86,7 +86,7 @@ export function checkVerifyTargets(
       ),
     );
   }
-  return pulumi.output(Promise.all(checks).then(() => undefined));
+  return Promise.all(checks).then(() => undefined);
 }
 
 /**

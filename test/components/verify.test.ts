@@ -124,7 +124,7 @@ describe("NixosImage with verify (mocked engine)", () => {
 
   it("looks up the flavor, the network and the pool (as an external network) before anything is made", async () => {
     invoked.length = 0;
-    await valueOf(checkVerifyTargets({ ...verify, floatingIpPool: "public", timeout: 600 }));
+    await checkVerifyTargets({ ...verify, floatingIpPool: "public", timeout: 600 });
     assert.deepEqual(
       invoked
         .map((i) => [i.token, i.inputs])
@@ -156,7 +156,7 @@ describe("NixosImage with verify (mocked engine)", () => {
   ];
   for (const [setting, change, message] of missing) {
     it(`fails naming verify.${setting} when it does not exist in the cloud`, async () => {
-      await assert.rejects(valueOf(checkVerifyTargets({ ...verify, timeout: 600, ...change })), message);
+      await assert.rejects(checkVerifyTargets({ ...verify, timeout: 600, ...change }), message);
     });
   }
 

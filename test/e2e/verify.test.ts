@@ -100,8 +100,14 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     await setVerify({ flavorName: "no-such-flavor" });
     const message =
       /The "verify\.flavorName" setting must be the name of a flavor that exists in the cloud; received "no-such-flavor"/;
-    await assert.rejects(stack.preview(), message);
-    await assert.rejects(up(), message);
+    // Once, as it is: not wrapped in the properties it would have reached, and without a stack trace.
+    const clear = (error: Error) => {
+      assert.match(error.message, message);
+      assert.doesNotMatch(error.message, /error serializing property|unhandled exception|at mustExist/);
+      return true;
+    };
+    await assert.rejects(stack.preview(), clear);
+    await assert.rejects(up(), clear);
     const state = await stack.exportStack();
     const resources = (state.deployment.resources ?? []).map((r: { type: string }) => r.type);
     assert.deepEqual(
@@ -159,9 +165,8 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
 
   it("a changed setting of the check alone does not boot again either", async () => {
     await setVerify({ timeout: TIMEOUT + 1 });
-    const ops = changed(await plannedOps(stack));
-    // At most an update of the Command (which only repeats the report), never a replacement that boots.
-    assert.ok(["update", undefined].includes(ops["nixos-verify"]), JSON.stringify(ops));
+    // An update of the Command alone (which only repeats the report), never a replacement that boots.
+    assert.deepEqual(changed(await plannedOps(stack)), { "nixos-verify": "update" });
     await up();
     assert.deepEqual((await outputs()).verification?.serverId, verified.serverId);
     await setVerify();
