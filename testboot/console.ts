@@ -53,7 +53,8 @@ export function bootFinished(log: string): boolean {
 /** The last `count` non-empty lines, without terminal control sequences. */
 export function consoleTail(log: string, count = 40): string[] {
   return log
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+    // Terminal control sequences, also those whose ESC the console lost on the way ("[0;32m  OK  [0m]").
+    .replace(/\x1b?\[[0-9;?]*[A-Za-z]/g, "")
     .split(/\r?\n/)
     .map((l) => l.trimEnd())
     .filter((l) => l !== "")

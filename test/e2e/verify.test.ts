@@ -185,7 +185,7 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
       await assert.rejects(up(), (error: Error) => {
         assert.match(error.message, reason);
         assert.match(error.message, /failed verification on server/);
-        assert.match(error.message, /Console log of the server \(last \d+ lines\):\n {2}\| /);
+        assert.match(error.message, /Console log of the server \(last \d+ lines\):\n +\| /);
         assert.match(error.message, /The image stays private/);
         return true;
       });

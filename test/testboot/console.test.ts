@@ -45,11 +45,10 @@ describe("console", () => {
     assert.ok(!bootFinished("[  3.2] Run /init as init process\n"));
   });
 
-  it("gives the last lines without escape sequences or blank lines", () => {
-    assert.deepEqual(consoleTail("a\n\n\x1b[0;32m  OK  \x1b[0m] Started ssh\r\nb\nc\n", 3), [
-      "  OK  ] Started ssh",
-      "b",
-      "c",
-    ]);
+  it("gives the last lines without escape sequences (also those that lost their ESC) or blank lines", () => {
+    assert.deepEqual(
+      consoleTail("a\n\n\x1b[0;32m  OK  \x1b[0m] Started ssh\r\nb\n[[0;32m  OK  [0m] c\n", 3),
+      ["  OK  ] Started ssh", "b", "[  OK  ] c"],
+    );
   });
 });

@@ -71,16 +71,22 @@ export async function makeStack(
 /** A replacement is planned as three steps; they all mean "replace". */
 const REPLACE_STEPS: OpType[] = ["create-replacement", "replace", "delete-replaced"];
 
-/** The operation preview plans for each resource, by resource name (the last part of its URN). */
+/**
+ * The operation preview plans for each resource, by resource name (the last part of its URN). Fails when the
+ * engine's events did not arrive (no summary event): an empty plan must mean nothing changes.
+ */
 export async function plannedOps(stack: Stack): Promise<Record<string, OpType>> {
   const ops: Record<string, OpType> = {};
+  let summary = false;
   await stack.preview({
     onEvent: (event: EngineEvent) => {
+      if (event.summaryEvent) summary = true;
       const meta = event.resourcePreEvent?.metadata;
       if (!meta || meta.type === "pulumi:pulumi:Stack") return;
       ops[meta.urn.split("::").pop()!] = REPLACE_STEPS.includes(meta.op) ? "replace" : meta.op;
     },
   });
+  if (!summary) throw new Error("pulumi preview sent no summary event: its events did not reach the test");
   return ops;
 }
 
