@@ -1,7 +1,7 @@
 // The engine tier's compute cloud and bootable guests, end to end without Pulumi: each guest variant is
-// built by nix-build from its source, published to Glance, booted by Nova (TCG) on the flat provider
-// network, and checked by the project's verifier CLI run inside the cloud's namespace. The verifier must
-// pass the good guest and fail each bad one for its own reason; afterwards nothing is left in the cloud.
+// built by nix-build from its source and published to Glance; the good one is booted by Nova (TCG) on the
+// flat provider network and passed by the project's verifier CLI run inside the cloud's namespace; afterwards
+// nothing is left in the cloud. (The bad variants boot in verify.test.ts, through the component.)
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -122,7 +122,7 @@ describe("compute cloud: the guests boot through Nova and the verifier tells the
     assert.equal(paths.size, GUEST_VARIANTS.length, "every variant has its own store path");
   });
 
-  it("Nova boots every guest (TCG) from its Glance image and each prints its host key fingerprints", async function () {
+  it("Nova boots the good guest (TCG) from its Glance image and it prints its host key fingerprints", async function () {
     this.timeout(1_500_000);
     await cloud.openstack(["keypair", "create", "--public-key", path.join(work, "key.pub"), RUN]);
     await cloud.openstack(["security", "group", "create", RUN]);
@@ -139,8 +139,6 @@ describe("compute cloud: the guests boot through Nova and the verifier tells the
       "10.99.0.0/24",
       RUN,
     ]);
-    // One at a time: with two or four TCG guests building at once on two shared vCPUs, Nova put a server in
-    // ERROR ("Exceeded maximum number of retries"); one after the other, each is ACTIVE in seconds.
     const boot = async (variant: GuestVariant) => {
       const t0 = Date.now();
       const created = await cloud.openstack([
@@ -184,7 +182,7 @@ describe("compute cloud: the guests boot through Nova and the verifier tells the
       }
       process.stderr.write(`      ${variant}: cloud-init done ${seconds(t0)}s after create\n`);
     };
-    for (const variant of GUEST_VARIANTS) await boot(variant);
+    await boot("good");
   });
 
   const verify = async (variant: GuestVariant, timeout: number) => {
@@ -220,30 +218,11 @@ describe("compute cloud: the guests boot through Nova and the verifier tells the
     assert.ok(report.checks.some((check) => check.id === "host-key" && check.ok));
   });
 
-  it("fails root-allowed as root login allowed, sudo-password as sudo requires a password", async function () {
-    this.timeout(900_000);
-    const root = await verify("root-allowed", 600);
-    assert.equal(root.code, 1);
-    assert.deepEqual(failed(root.report), ["root login allowed"]);
-    const sudo = await verify("sudo-password", 600);
-    assert.equal(sudo.code, 1);
-    assert.deepEqual(failed(sudo.report), ["sudo requires a password"]);
-  });
-
-  it("fails no-sshd as unreachable within its timeout", async function () {
-    this.timeout(300_000);
-    const t0 = Date.now();
-    const { code, report } = await verify("no-sshd", 60);
-    assert.equal(code, 3);
-    assert.deepEqual(failed(report), ["SSH unreachable"]);
-    assert.ok(Date.now() - t0 < 120_000, "it gave up near its 60 s timeout");
-  });
-
   it("server delete, key pair and security group delete: the cloud holds nothing again", async function () {
     this.timeout(600_000);
     const t0 = Date.now();
-    // One at a time: four deletes at once made this Neutron fail a port delete (an internal error), which
-    // left that server in ERROR. The test boot deletes its one server the same way.
+    // One at a time (there is one now): four deletes at once made this Neutron fail a port delete (an internal
+    // error), which left that server in ERROR.
     for (const { id } of servers.values()) await cloud.openstack(["server", "delete", "--wait", id]);
     process.stderr.write(`      deleted ${servers.size} servers in ${seconds(t0)}s\n`);
     servers.clear();
