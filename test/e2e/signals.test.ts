@@ -1,9 +1,10 @@
 // Ctrl-C must not leave a local cloud running: a process that started one (as `npm run bench` and the
 // engine tier's files do) stops it on SIGINT and SIGTERM and exits as the signal would have.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { processesNaming } from "./support/computeCloud.ts";
 
 const STARTER = `
 import { LocalCloud } from ${JSON.stringify(fileURLToPath(new URL("./support/localCloud.ts", import.meta.url)))};
@@ -12,20 +13,6 @@ await cloud.start();
 console.log(cloud.state);
 setInterval(() => undefined, 1000);
 `;
-
-/** PIDs whose command line names DIR. */
-function processesNaming(dir: string): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe("a local cloud's starter, interrupted", function () {
   this.timeout(300_000);

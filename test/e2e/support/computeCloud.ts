@@ -117,8 +117,8 @@ export async function stopComputeCloud(): Promise<void> {
   if (left.length > 0) throw new Error(`stop.sh left processes of ${state}: ${left.join(", ")}`);
 }
 
-/** PIDs whose command line contains DIR/. */
-function processesNaming(dir: string): number[] {
+/** PIDs whose command line contains DIR/ (a local cloud's daemons all name their state dir). */
+export function processesNaming(dir: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
