@@ -99,7 +99,10 @@ start_neutron_server() {
   # get_ports always names Port.port_forwardings, a relationship that exists only once the port-forwarding
   # model is imported and the ORM mappers are configured; without the L3 plugins that happened by chance
   # (or not: HTTP 500 on port lists and deletes). So: every model imported, mappers configured, up front.
-  local pre="from neutron.db.migration.models import head; import sqlalchemy.orm; sqlalchemy.orm.configure_mappers()"
+  # But after eventlet's monkey patching (importing neutron.cmd.eventlet does it, as neutron-server would):
+  # imported before it, oslo.db makes its engine-start lock a native one, and the first two green threads of
+  # an RPC worker to use the database deadlock on it for good (the agents' calls then time out forever).
+  local pre="import neutron.cmd.eventlet; from neutron.db.migration.models import head; import sqlalchemy.orm; sqlalchemy.orm.configure_mappers()"
   spawn neutron-server "$PY" -c "$pre; $(py_src neutron-server neutron.cmd.eventlet.server)" \
     "${NEUTRON_CONF[@]}" --config-file "$STATE/etc/ml2_conf.ini"
 }
@@ -275,7 +278,6 @@ compute_start() {
   # The agents' first RPC calls are lost (and time out after a minute) while neutron-server's RPC
   # workers are not consuming yet: start them once its API answers (the workers start with it).
   wait_for neutron-server "http://127.0.0.1:$NEUTRON_PORT" http_up "http://127.0.0.1:$NEUTRON_PORT/"
-  neutron_rpc_up
   for d in neutron-linuxbridge neutron-dhcp neutron-metadata; do
     ensure_c "$d"
   done
@@ -298,37 +300,6 @@ compute_start() {
   # before anyone creates a server (the DHCP agent's first calls time out until Neutron's RPC is up).
   wait_for neutron-dhcp "dnsmasq serving network provider" dhcp_serving
   trap - EXIT
-}
-
-# neutron-server forks its RPC workers once loaded, and now and then one of them hangs for good before it
-# connects to RabbitMQ (single-threaded, in a futex wait: a lock held at the fork). The agents' calls then
-# time out forever, with growing timeouts. A worker connects within seconds: after 60 s, restart
-# neutron-server, once, before any agent runs.
-neutron_rpc_up() {
-  local deadline=$((SECONDS + 60))
-  until neutron_rpc_connected; do
-    if ((SECONDS >= deadline)); then
-      log "neutron-server: an RPC worker never connected to RabbitMQ; restarting neutron-server"
-      stop_daemon neutron-server
-      start_neutron_server
-      wait_for neutron-server "http://127.0.0.1:$NEUTRON_PORT" http_up "http://127.0.0.1:$NEUTRON_PORT/"
-      wait_for neutron-server "RPC workers connected to RabbitMQ" neutron_rpc_connected
-      return
-    fi
-    sleep 1
-  done
-  log "neutron-server ready: RPC workers connected to RabbitMQ ($(elapsed)s)"
-}
-
-neutron_rpc_connected() {
-  local parent workers pid connected
-  parent=$(cat "$STATE/run/neutron-server.pid" 2>/dev/null) || return 1
-  workers=$(ps --ppid "$parent" -o pid=,args= | awk '/rpc worker/ { print $1 }')
-  [[ -n $workers ]] || return 1
-  connected=$(ss -Htnp state established "dport = :$RABBIT_PORT")
-  for pid in $workers; do
-    grep -q "pid=$pid," <<<"$connected" || return 1
-  done
 }
 
 dhcp_serving() {

@@ -78,13 +78,12 @@ export function computeCloud(): Promise<ComputeCloud> {
   started ??= (async () => {
     stateDir = keep ?? mkdtempSync(path.join(tmpdir(), "nci-compute-"));
     const state = stateDir;
+    const starting = execa(path.join(SCRIPTS, "start.sh"), ["--compute", state], { stderr: "inherit" });
     unlisten = stopOnSignal("the compute cloud", () => {
-      if (!keep) stopCloudSync(state);
+      if (!keep) stopCloudSync(state, starting);
     });
     try {
-      const { stdout } = await execa(path.join(SCRIPTS, "start.sh"), ["--compute", stateDir], {
-        stderr: "inherit",
-      });
+      const { stdout } = await starting;
       const cloudsYaml = String(stdout).trim().split("\n").pop()!;
       const netns = readFileSync(path.join(stateDir, "netns"), "utf8").trim();
       return new ComputeCloud(stateDir, cloudsYaml, netns);

@@ -19,11 +19,10 @@ export class LocalCloud {
 
   /** Starts (or restarts whatever is not running) and returns the clouds.yaml path. */
   async start(): Promise<string> {
-    this.unlisten ??= stopOnSignal("the local cloud", () => stopCloudSync(this.state));
-    const { stdout } = await execa(path.join(SCRIPTS, "start.sh"), [this.state], {
-      env: PORTS,
-      stderr: "inherit",
-    });
+    const starting = execa(path.join(SCRIPTS, "start.sh"), [this.state], { env: PORTS, stderr: "inherit" });
+    this.unlisten?.();
+    this.unlisten = stopOnSignal("the local cloud", () => stopCloudSync(this.state, starting));
+    const { stdout } = await starting;
     this.cloudsYaml = stdout.trim().split("\n").pop()!;
     return this.cloudsYaml;
   }

@@ -6,8 +6,12 @@ import { fileURLToPath } from "node:url";
 
 const STOP = fileURLToPath(new URL("../../../scripts/localcloud/stop.sh", import.meta.url));
 
-/** Stops and purges the cloud of STATE at once (a signal handler cannot wait for a promise). */
-export function stopCloudSync(state: string): void {
+/**
+ * Stops and purges the cloud of STATE at once (a signal handler cannot wait for a promise). `starting`, the
+ * start.sh of it, is told to stop first in case it still runs: it holds the lock stop.sh would wait for.
+ */
+export function stopCloudSync(state: string, starting?: { kill(signal: NodeJS.Signals): boolean }): void {
+  starting?.kill("SIGTERM");
   spawnSync(STOP, ["--purge", state], { stdio: "inherit" });
 }
 
