@@ -50,6 +50,22 @@ function optional<T>(
   return value as T;
 }
 
+/** Reads one optional setting that must be one of `values`. */
+function optionalOneOf<T extends string, F extends T | undefined>(
+  value: unknown,
+  setting: string,
+  values: readonly T[],
+  fallback: F,
+): T | F {
+  return optional<T | F>(
+    value,
+    setting,
+    `one of ${values.join(", ")}`,
+    (v) => (values as readonly unknown[]).includes(v),
+    fallback,
+  );
+}
+
 const isBoolean = (v: unknown) => typeof v === "boolean";
 const isNonEmptyString = (v: unknown) => typeof v === "string" && v.trim() !== "";
 const isWholeIn = (min: number, max: number) => (v: unknown) =>
@@ -163,13 +179,7 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
       (v) => isNonEmptyString(v) && (v as string).length <= 255,
       undefined,
     ),
-    visibility: optional(
-      args.visibility,
-      at("visibility"),
-      `one of ${VISIBILITIES.join(", ")}`,
-      (v) => (VISIBILITIES as readonly unknown[]).includes(v),
-      "private",
-    ),
+    visibility: optionalOneOf(args.visibility, at("visibility"), VISIBILITIES, "private"),
     properties,
     tags: optional<string[]>(
       args.tags,
@@ -209,20 +219,8 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
 
 /** system and bootMode, which must fit together: aarch64 has no BIOS. */
 function resolvePlatform(args: NixosImageArgs, at: (field: string) => string) {
-  const system = optional<NixSystem | undefined>(
-    args.system,
-    at("system"),
-    `one of ${SYSTEMS.join(", ")}`,
-    (v) => (SYSTEMS as readonly unknown[]).includes(v),
-    undefined,
-  );
-  const bootMode = optional<BootMode | undefined>(
-    args.bootMode,
-    at("bootMode"),
-    `one of ${BOOT_MODES.join(", ")}`,
-    (v) => (BOOT_MODES as readonly unknown[]).includes(v),
-    undefined,
-  );
+  const system = optionalOneOf<NixSystem, undefined>(args.system, at("system"), SYSTEMS, undefined);
+  const bootMode = optionalOneOf<BootMode, undefined>(args.bootMode, at("bootMode"), BOOT_MODES, undefined);
   if (system === "aarch64-linux" && bootMode !== undefined && bootMode !== "uefi") {
     throw new InvalidArgumentError(
       at("bootMode"),
