@@ -7,12 +7,12 @@ import { mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import { buildIdentity, defaultSource } from "../components/source.ts";
 import { Glance } from "../test/e2e/support/glance.ts";
 import { LocalCloud } from "../test/e2e/support/localCloud.ts";
 import { makeProject, makeStack } from "../test/e2e/support/project.ts";
 import { withPeakRss } from "./peakRss.ts";
+import { timedStep } from "./timedStep.ts";
 import { benchVerify } from "./verify.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -54,20 +54,6 @@ function emptyProgram(projectDir: string): string {
       'new openstack.Provider("openstack", { cloud: "local" });\nnew command.Provider("command");\n',
   );
   return dir;
-}
-
-/** Wall time of the image step (MD5, upload, wait for active) from the engine's events. */
-async function timedUpload(stack: Stack): Promise<number> {
-  let started = 0;
-  let ended = 0;
-  await stack.up({
-    onEvent: (e: EngineEvent) => {
-      if (e.resourcePreEvent?.metadata.urn.endsWith("::nixos-image")) started = performance.now();
-      if (e.resOutputsEvent?.metadata.urn.endsWith("::nixos-image")) ended = performance.now();
-    },
-  });
-  if (!started || !ended) throw new Error("the up did not upload an image");
-  return (ended - started) / 1000;
 }
 
 async function main() {
@@ -115,7 +101,8 @@ async function main() {
     });
     log("pulumi up (upload)");
     const { result: upSeconds, peakMiB } = await withPeakRss(/pulumi-resource-openstack/, () =>
-      timedUpload(stack),
+      // The image step: MD5, upload, wait for active.
+      timedStep(stack, "nixos-image"),
     );
     // Glance's own timing of each PUT: the transfer alone, measured the same way for curl and the provider.
     const putSeconds = cloud.uploadSeconds();

@@ -4,13 +4,13 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
-import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import { computeCloud, stopComputeCloud } from "../test/e2e/support/computeCloud.ts";
 import type { ComputeCloud } from "../test/e2e/support/computeCloud.ts";
 import { guestInfo, guestSource } from "../test/e2e/support/guests.ts";
 import { pulumiInNetns } from "../test/e2e/support/netnsPulumi.ts";
 import { makeProject, makeStack } from "../test/e2e/support/project.ts";
 import { withPeakTotalRss } from "./peakRss.ts";
+import { timedStep } from "./timedStep.ts";
 
 const VERIFY = { flavorName: "m1.verify", networkName: "provider", sshSourceCidr: "10.99.0.0/24" };
 const RUNS = Number(process.env.BENCH_BOOT_RUNS ?? 2);
@@ -100,16 +100,7 @@ export async function benchVerify(log: (line: string) => void) {
           for (let i = 0; i < RUNS; i++) {
             // Another size is another image, which is verified anew.
             await stack.setConfig("nixos-cloud-image:diskSize", { value: String(diskSize + i) });
-            let started = 0;
-            let ended = 0;
-            await stack.up({
-              onEvent: (e: EngineEvent) => {
-                if (e.resourcePreEvent?.metadata.urn.endsWith("::nixos-verify")) started = performance.now();
-                if (e.resOutputsEvent?.metadata.urn.endsWith("::nixos-verify")) ended = performance.now();
-              },
-            });
-            if (!started || !ended) throw new Error("the up ran no verification");
-            verifies.push((ended - started) / 1000);
+            verifies.push(await timedStep(stack, "nixos-verify"));
           }
         } finally {
           await stack.destroy();
