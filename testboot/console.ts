@@ -52,8 +52,8 @@ export function bootFinished(log: string): boolean {
 
 /** The last `count` non-empty lines, without terminal control sequences. */
 export function consoleTail(log: string, count = 40): string[] {
+  // Terminal control sequences go, also those whose ESC the console lost on the way ("[0;32m  OK  [0m]").
   return log
-    // Terminal control sequences, also those whose ESC the console lost on the way ("[0;32m  OK  [0m]").
     .replace(/\x1b?\[[0-9;?]*[A-Za-z]/g, "")
     .split(/\r?\n/)
     .map((l) => l.trimEnd())
