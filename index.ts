@@ -10,6 +10,7 @@ resolveArgs(args, `${PROJECT}:`);
 const image = new NixosImage("nixos", args);
 
 export const imageId = image.imageId;
+export const imageIds = image.imageIds;
 export const imageName = image.imageName;
 export const imagePath = image.imagePath;
 export const nixosVersion = image.imageInfo.nixosVersion;

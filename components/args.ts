@@ -9,6 +9,18 @@ export type NixSystem = (typeof SYSTEMS)[number];
 export const VISIBILITIES = ["private", "shared", "community", "public"] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
 
+/** The values SCS image metadata (scs-0102) allows for replace_frequency. */
+export const REPLACE_FREQUENCIES = [
+  "yearly",
+  "quarterly",
+  "monthly",
+  "weekly",
+  "daily",
+  "critical_bug",
+  "never",
+] as const;
+export type ReplaceFrequency = (typeof REPLACE_FREQUENCIES)[number];
+
 /**
  * Settings of the optional test boot that proves the image works. The server and everything made for it exist
  * only while the check runs (there is no setting to keep them).
@@ -50,8 +62,21 @@ export interface NixosImageArgs {
   properties?: Record<string, string>;
   /** Glance tags. Default none. */
   tags?: string[];
-  /** Keep replaced (and destroyed) images in Glance for servers still using them. Default false. */
-  retainOldImages?: boolean;
+  /**
+   * Generations of the image family kept in Glance: the newest is visible, older ones hidden (servers that boot
+   * by UUID keep working), older than that deleted unless a server uses them or they are protected. Default 3.
+   */
+  keepGenerations?: number;
+  /** Glance's replace_frequency (SCS image metadata): how often a new generation is published. Default "never". */
+  replaceFrequency?: ReplaceFrequency;
+  /** Removed: keepGenerations replaces it; a value set fails validation with how to migrate. */
+  retainOldImages?: unknown;
+  /** Project IDs each new generation is shared with (Glance members); needs visibility "shared" (the default then). */
+  members?: string[];
+  /** Member project ID → cloud (in clouds.yaml) with credentials of that project: the share is accepted there. */
+  memberClouds?: Record<string, string>;
+  /** Regions of the cloud to publish the same build to, in parallel. Default: the provider's region. */
+  regions?: string[];
   /** Extra Nix settings passed as `--option NAME VALUE`, e.g. builders, extra-substituters. Default none. */
   nixOptions?: Record<string, string>;
   /** Minutes nix-build may run before it is killed. Default 120. */
@@ -75,7 +100,12 @@ export interface ResolvedArgs {
   visibility: Visibility;
   properties: Record<string, string>;
   tags: string[];
-  retainOldImages: boolean;
+  keepGenerations: number;
+  replaceFrequency: ReplaceFrequency;
+  members: string[];
+  memberClouds: Record<string, string>;
+  /** Empty: the provider's own region only. */
+  regions: string[];
   nixOptions: Record<string, string>;
   buildTimeoutMinutes: number;
   uploadTimeoutMinutes: number;

@@ -14,6 +14,8 @@ export interface BuiltImage {
   command: local.Command;
   /** The build's image-info.json, checked; unknown during a preview that rebuilds. */
   info: pulumi.Output<ImageInfo>;
+  /** When the build ran, "YYYY-MM-DD hh:mm" in UTC (Glance's image_build_date); fixed with the build. */
+  builtAt: pulumi.Output<string>;
   /** Hash of everything that determines the image (see buildIdentity). */
   identity: string;
 }
@@ -49,14 +51,37 @@ export function expectedImage(args: ResolvedArgs): ExpectedImage {
   };
 }
 
-/** The build script: nix's log goes to stderr (streamed as progress), the image-info document to stdout. */
+/**
+ * The build script: nix's log goes to stderr (streamed as progress), to stdout one document holding the build's
+ * image-info.json and the time the build ran (a store path has no build date: Nix sets every mtime to 1970).
+ */
 export function buildScript(args: ResolvedArgs, outLink: string): string {
   return [
     "set -eu",
     `mkdir -p ${shellQuote(path.dirname(outLink))}`,
     `out=$(nix-build ${nixBuildArgs(args, outLink).map(shellQuote).join(" ")})`,
+    `printf '{"builtAt":"%s","imageInfo":' "$(date -u '+%Y-%m-%d %H:%M')"`,
     'cat "$out/nix-support/image-info.json"',
+    "printf '}'",
   ].join("\n");
+}
+
+/** Splits the build script's stdout into the checked image-info.json and the build time. */
+export function parseBuildOutput(
+  stdout: string,
+  expected: ExpectedImage,
+): { info: ImageInfo; builtAt: string } {
+  let doc: { builtAt?: unknown; imageInfo?: unknown } = {};
+  try {
+    doc = JSON.parse(stdout);
+  } catch {
+    // Reported by parseImageInfo, which names the rule.
+  }
+  const info = parseImageInfo(doc.imageInfo === undefined ? stdout : JSON.stringify(doc.imageInfo), expected);
+  if (typeof doc.builtAt !== "string" || !/^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(doc.builtAt)) {
+    throw new Error(`The build script's output has no build time; received ${JSON.stringify(doc.builtAt)}.`);
+  }
+  return { info, builtAt: doc.builtAt };
 }
 
 /**
@@ -80,6 +105,6 @@ export function buildImage(name: string, args: ResolvedArgs, parent: pulumi.Reso
     },
     { parent, customTimeouts: { create: `${args.buildTimeoutMinutes}m` } },
   );
-  const info = command.stdout.apply((stdout) => parseImageInfo(stdout, expectedImage(args)));
-  return { command, info, identity };
+  const output = command.stdout.apply((stdout) => parseBuildOutput(stdout, expectedImage(args)));
+  return { command, info: output.info, builtAt: output.builtAt, identity };
 }

@@ -2,8 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NixosImageArgs } from "./args.ts";
 import { InvalidArgumentError } from "./validate.ts";
 
+/** Settings that no longer exist: read only so that validation can say how to migrate. */
+const REMOVED_SETTINGS = { retainOldImages: "json" } as const;
+
 /** The stack settings this project reads, with whether each is JSON (booleans, numbers, objects) or text. */
-export const SETTINGS: Record<keyof NixosImageArgs, "json" | "text"> = {
+export const SETTINGS: Record<
+  Exclude<keyof NixosImageArgs, keyof typeof REMOVED_SETTINGS>,
+  "json" | "text"
+> = {
   kernelLatest: "json",
   diskSize: "json",
   system: "text",
@@ -15,7 +21,11 @@ export const SETTINGS: Record<keyof NixosImageArgs, "json" | "text"> = {
   visibility: "text",
   properties: "json",
   tags: "json",
-  retainOldImages: "json",
+  keepGenerations: "json",
+  replaceFrequency: "text",
+  members: "json",
+  memberClouds: "json",
+  regions: "json",
   nixOptions: "json",
   buildTimeoutMinutes: "json",
   uploadTimeoutMinutes: "json",
@@ -31,7 +41,7 @@ export function argsFromConfig(namespace: string): NixosImageArgs {
   const config = new pulumi.Config(namespace);
   for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
     const [ns, key] = fullKey.split(":", 2);
-    if (ns === namespace && !(key in SETTINGS)) {
+    if (ns === namespace && !(key in SETTINGS) && !(key in REMOVED_SETTINGS)) {
       throw new InvalidArgumentError(
         fullKey,
         `one of the known settings (${Object.keys(SETTINGS).join(", ")})`,
@@ -40,7 +50,7 @@ export function argsFromConfig(namespace: string): NixosImageArgs {
     }
   }
   const args: Record<string, unknown> = {};
-  for (const [key, kind] of Object.entries(SETTINGS)) {
+  for (const [key, kind] of Object.entries({ ...SETTINGS, ...REMOVED_SETTINGS })) {
     const raw = config.get(key);
     const value = raw === undefined ? undefined : kind === "text" ? raw : parseJson(raw);
     if (!isUnset(value)) args[key] = value;

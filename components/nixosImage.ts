@@ -1,11 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
+import type * as openstack from "@pulumi/openstack";
 import type { NixosImageArgs } from "./args.ts";
 import { buildImage } from "./build.ts";
+import { rotateGenerations } from "./generations.ts";
 import type { ImageInfo } from "./imageInfo.ts";
 import { promoteImage } from "./promote.ts";
-import { publishImage } from "./publish.ts";
+import { publishImage, publishRegions } from "./publish.ts";
+import { shareImage } from "./share.ts";
 import { resolveArgs } from "./validate.ts";
-import { checkVerifyTargets, verifyImage } from "./verify.ts";
+import { checkVerifyTargets, testBootOwner, verifyImage } from "./verify.ts";
 import type { VerificationReport } from "./verify.ts";
 
 /**
@@ -28,8 +31,10 @@ function gatedDependsOn(
  * leaves nothing behind, before its visibility is applied.
  */
 export class NixosImage extends pulumi.ComponentResource {
-  /** Glance ID of the published image. */
+  /** Glance ID of the newest generation (in the first region, when `regions` are set). */
   public readonly imageId: pulumi.Output<string>;
+  /** Region → Glance ID of the newest generation there. */
+  public readonly imageIds: pulumi.Output<Record<string, string>>;
   /** Glance name of the published image. */
   public readonly imageName: pulumi.Output<string>;
   /** The built raw file in the Nix store. */
@@ -45,7 +50,10 @@ export class NixosImage extends pulumi.ComponentResource {
     // A flavor, network or pool that does not exist fails before even the component registers.
     const targets =
       resolved.verify &&
-      checkVerifyTargets(resolved.verify, opts?.provider ? { provider: opts.provider } : {});
+      checkVerifyTargets(resolved.verify, {
+        ...(opts?.provider ? { provider: opts.provider } : {}),
+        region: publishRegions(resolved)[0].region,
+      });
     super(
       "nixos-cloud-image:index:NixosImage",
       name,
@@ -53,18 +61,36 @@ export class NixosImage extends pulumi.ComponentResource {
       targets ? { ...opts, dependsOn: gatedDependsOn(targets, opts?.dependsOn) } : opts,
     );
 
+    // build → publish (each region) → verify (in the first) → promote → share → rotate: no stage looks back.
     const build = buildImage(name, resolved, this);
-    const image = publishImage(name, resolved, build, this);
-    const verified = resolved.verify && verifyImage(name, resolved.verify, build, image, this);
-    if (verified) promoteImage(name, resolved.visibility, image, verified.command, this);
+    const published = publishImage(name, resolved, build, testBootOwner(name).owner, this);
+    const verified = resolved.verify && verifyImage(name, resolved.verify, build, published[0], this);
+    const memberProviders = new Map<string, openstack.Provider>();
+    for (const copy of published) {
+      const promoted = promoteImage(
+        name,
+        resolved.visibility,
+        build,
+        copy,
+        verified ? verified.command : undefined,
+        this,
+      );
+      const shares = shareImage(name, resolved, copy, promoted, memberProviders, this);
+      rotateGenerations(name, resolved, build, copy, [promoted, ...shares], this);
+    }
 
+    const image = published[0].image;
     this.imageId = image.id;
+    this.imageIds = pulumi
+      .all(published.map((p) => pulumi.all([p.image.region, p.image.id])))
+      .apply((pairs) => Object.fromEntries(pairs));
     this.imageName = image.name;
     this.imagePath = build.info.file;
     this.imageInfo = build.info;
     this.verification = verified ? verified.report : pulumi.output(null);
     this.registerOutputs({
       imageId: this.imageId,
+      imageIds: this.imageIds,
       imageName: this.imageName,
       imagePath: this.imagePath,
       imageInfo: this.imageInfo,

@@ -1,4 +1,45 @@
+import type { ReplaceFrequency } from "./args.ts";
 import type { ImageInfo } from "./imageInfo.ts";
+
+/** The property that marks an image as a generation of one family: the stack and component that made it. */
+export const FAMILY_PROPERTY = "nixos_cloud_image_family";
+
+/** Every property the component sets itself; `properties` may not set them (validate.ts). */
+export const STANDARD_PROPERTIES = [
+  "os_distro",
+  "os_version",
+  "os_admin_user",
+  "os_type",
+  "os_purpose",
+  "architecture",
+  "hw_disk_bus",
+  "hw_vif_model",
+  "hw_firmware_type",
+  "hw_machine_type",
+  "hw_qemu_guest_agent",
+  "image_original_user",
+  "image_build_date",
+  "image_source",
+  "image_description",
+  "replace_frequency",
+  "uuid_validity",
+  "patchlevel",
+  "nix_store_path",
+  "nixpkgs_revision",
+  FAMILY_PROPERTY,
+];
+
+/** What the standard properties describe besides the build: where it comes from and how it is kept. */
+export interface Provenance {
+  /** When the build ran, "YYYY-MM-DD hh:mm" (UTC). */
+  builtAt: string;
+  /** The project/stack/component that publishes the family. */
+  family: string;
+  /** Where the nixpkgs came from: its tarball URL, or the channel's. */
+  source: string;
+  replaceFrequency: ReplaceFrequency;
+  keepGenerations: number;
+}
 
 /** Nix system doubles to the architecture names Glance and Nova use (libosinfo / os-traits). */
 const ARCHITECTURES: Record<string, string> = {
@@ -23,8 +64,35 @@ function firmwareProperties(info: ImageInfo): Record<string, string> {
     : { hw_firmware_type: "uefi" };
 }
 
-/** The standard Glance properties of a NixOS image, with the user's merged over them. */
-export function imageProperties(info: ImageInfo, extra: Record<string, string>): Record<string, string> {
+/**
+ * The SCS image metadata (scs-0102) and the build's provenance. uuid_validity "last-N" says what rotation does:
+ * an image ID stays valid while its generation is among the newest N.
+ */
+function scsProperties(info: ImageInfo, p: Provenance): Record<string, string> {
+  const storePath = info.file.split("/").slice(0, 4).join("/");
+  // config.system.nixos.version ends in the nixpkgs revision ("25.05.20250612.abcdef0") when it is known.
+  const revision = /\.([0-9a-f]{7,40})$/.exec(info.nixosVersion)?.[1];
+  return {
+    image_original_user: "nixos",
+    image_build_date: p.builtAt,
+    image_source: p.source,
+    image_description: `NixOS ${info.nixosVersion} (${info.system}, ${info.bootMode}), built with Nix from ${storePath}`,
+    replace_frequency: p.replaceFrequency,
+    uuid_validity: `last-${p.keepGenerations}`,
+    patchlevel: info.nixosVersion,
+    os_purpose: "generic",
+    nix_store_path: storePath,
+    ...(revision === undefined ? {} : { nixpkgs_revision: revision }),
+    [FAMILY_PROPERTY]: p.family,
+  };
+}
+
+/** The standard Glance properties of a NixOS image, with the user's (which may not collide with them) added. */
+export function imageProperties(
+  info: ImageInfo,
+  provenance: Provenance,
+  extra: Record<string, string>,
+): Record<string, string> {
   const standard: Record<string, string> = {
     os_distro: "nixos",
     os_version: info.nixosRelease,
@@ -36,6 +104,7 @@ export function imageProperties(info: ImageInfo, extra: Record<string, string>):
     hw_disk_bus: "virtio",
     hw_vif_model: "virtio",
     ...firmwareProperties(info),
+    ...scsProperties(info, provenance),
   };
   if (info.qemuGuestAgent) standard.hw_qemu_guest_agent = "yes";
   return { ...standard, ...extra };

@@ -2,10 +2,11 @@ import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultSource } from "./source.ts";
-import { SYSTEMS, VISIBILITIES } from "./args.ts";
+import { REPLACE_FREQUENCIES, SYSTEMS, VISIBILITIES } from "./args.ts";
 import type { NixosImageArgs, NixSystem, ResolvedArgs, VerifyArgs } from "./args.ts";
 import { BOOT_MODES } from "./imageInfo.ts";
 import type { BootMode } from "./imageInfo.ts";
+import { STANDARD_PROPERTIES } from "./properties.ts";
 
 /** Bounds of an explicit diskSize in MiB; nix/default.nix asserts the same ones for direct nix-build users. */
 export const DISK_SIZE_MIN = 1024;
@@ -17,6 +18,10 @@ const CHANNEL_NAME = /^nixos-(unstable|\d\d\.\d\d)(-small)?$/;
 
 /** Glance refuses these property names: it sets them itself. */
 const RESERVED_PROPERTY = /^(os_glance_.*|os_hash_algo|os_hash_value|os_hidden)$/;
+/** A Keystone project ID: 32 hex digits (Keystone's own), or a UUID with dashes (some identity backends). */
+const PROJECT_ID = /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** A Keystone region ID: no spaces, no slashes. */
+const REGION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Nix setting names: lower-case words joined by dashes. */
 const NIX_OPTION_NAME = /^[a-z][a-z0-9-]*$/;
 
@@ -118,6 +123,23 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
         key,
       );
     }
+    if (STANDARD_PROPERTIES.includes(key)) {
+      throw new InvalidArgumentError(
+        at(`properties.${key}`),
+        `a key the component does not set itself (not ${STANDARD_PROPERTIES.join(", ")})`,
+        key,
+      );
+    }
+  }
+  if (args.retainOldImages !== undefined && args.retainOldImages !== null) {
+    throw new InvalidArgumentError(
+      at("retainOldImages"),
+      "removed: keepGenerations (default 3) replaces it, keeping the newest N generations in Glance, older ones " +
+        "hidden, and deleting the rest unless a server uses them. Remove the key " +
+        "(`pulumi config rm retainOldImages`) and set keepGenerations if 3 does not suit; images it kept before " +
+        "are not part of a generation family and stay until you delete them",
+      args.retainOldImages,
+    );
   }
   const nixOptions = optional<Record<string, string>>(
     args.nixOptions,
@@ -179,7 +201,6 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
       (v) => isNonEmptyString(v) && (v as string).length <= 255,
       undefined,
     ),
-    visibility: optionalOneOf(args.visibility, at("visibility"), VISIBILITIES, "private"),
     properties,
     tags: optional<string[]>(
       args.tags,
@@ -188,13 +209,21 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
       (v) => Array.isArray(v) && v.every(isNonEmptyString),
       [],
     ),
-    retainOldImages: optional(
-      args.retainOldImages,
-      at("retainOldImages"),
-      "a boolean (true or false)",
-      isBoolean,
-      false,
+    keepGenerations: optional(
+      args.keepGenerations,
+      at("keepGenerations"),
+      "a whole number of generations from 1 to 100",
+      isWholeIn(1, 100),
+      3,
     ),
+    replaceFrequency: optionalOneOf(
+      args.replaceFrequency,
+      at("replaceFrequency"),
+      REPLACE_FREQUENCIES,
+      "never",
+    ),
+    ...resolveSharing(args, at),
+    regions: uniqueList(args.regions, at("regions"), 'a Keystone region ID such as "RegionOne"', REGION_ID),
     nixOptions,
     buildTimeoutMinutes: optional(
       args.buildTimeoutMinutes,
@@ -215,6 +244,59 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
         ? undefined
         : resolveVerify(args.verify, at("verify.")),
   };
+}
+
+/** A list of distinct strings that each match `pattern` (each is `what`); undefined gives the empty list. */
+function uniqueList(value: unknown, setting: string, what: string, pattern: RegExp): string[] {
+  const list = optional<unknown[]>(value, setting, `a list, each item ${what}`, Array.isArray, []);
+  list.forEach((item, i) => {
+    if (typeof item !== "string" || !pattern.test(item)) {
+      throw new InvalidArgumentError(`${setting}[${i}]`, what, item);
+    }
+    if (list.indexOf(item) !== i) {
+      throw new InvalidArgumentError(`${setting}[${i}]`, `${what}, each listed once`, item);
+    }
+  });
+  return list as string[];
+}
+
+/**
+ * members, memberClouds and visibility, which must fit together: Glance has members only for "shared" images,
+ * which is why visibility defaults to "shared" when members are set.
+ */
+function resolveSharing(args: NixosImageArgs, at: (field: string) => string) {
+  const members = uniqueList(
+    args.members,
+    at("members"),
+    "a Keystone project ID (32 hex digits)",
+    PROJECT_ID,
+  );
+  const visibility = optionalOneOf(
+    args.visibility,
+    at("visibility"),
+    VISIBILITIES,
+    members.length > 0 ? "shared" : "private",
+  );
+  if (members.length > 0 && visibility !== "shared") {
+    throw new InvalidArgumentError(
+      at("visibility"),
+      '"shared" when members are set (Glance has members only for shared images)',
+      visibility,
+    );
+  }
+  const memberClouds = optional<Record<string, string>>(
+    args.memberClouds,
+    at("memberClouds"),
+    "a map of member project IDs to cloud names in clouds.yaml",
+    (v) => isStringMap(v) && Object.values(v as object).every(isNonEmptyString),
+    {},
+  );
+  for (const project of Object.keys(memberClouds)) {
+    if (!members.includes(project)) {
+      throw new InvalidArgumentError(at(`memberClouds.${project}`), "a project listed in members", project);
+    }
+  }
+  return { visibility, members, memberClouds };
 }
 
 /** system and bootMode, which must fit together: aarch64 has no BIOS. */

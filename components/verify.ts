@@ -4,6 +4,7 @@ import * as openstack from "@pulumi/openstack";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
+import type { RegionImage } from "./publish.ts";
 import { shellQuote } from "./shell.ts";
 import { projectPath } from "./source.ts";
 import { InvalidArgumentError } from "./validate.ts";
@@ -22,6 +23,12 @@ export function providerSettings(): Record<string, string> {
     if (key.startsWith("openstack:")) settings[key.slice("openstack:".length)] = value;
   }
   return settings;
+}
+
+/** The provider settings for one region (undefined: the provider's own). */
+export function regionSettings(region: string | undefined): Record<string, string> {
+  const settings = providerSettings();
+  return region === undefined ? settings : { ...settings, region };
 }
 
 /** Who a test boot belongs to, and the short tag that names (and finds) its resources in the cloud. */
@@ -59,18 +66,18 @@ async function mustExist(lookup: Promise<unknown>, setting: string, rule: string
  */
 export function checkVerifyTargets(
   verify: Verify,
-  opts: pulumi.InvokeOptions = {},
+  { region, ...opts }: pulumi.InvokeOptions & { region?: string } = {},
   prefix = "verify.",
 ): Promise<void> {
   const checks = [
     mustExist(
-      openstack.compute.getFlavor({ name: verify.flavorName }, opts),
+      openstack.compute.getFlavor({ name: verify.flavorName, region }, opts),
       `${prefix}flavorName`,
       "the name of a flavor that exists in the cloud",
       verify.flavorName,
     ),
     mustExist(
-      openstack.networking.getNetwork({ name: verify.networkName }, opts),
+      openstack.networking.getNetwork({ name: verify.networkName, region }, opts),
       `${prefix}networkName`,
       "the name of a network that exists in the cloud",
       verify.networkName,
@@ -79,7 +86,7 @@ export function checkVerifyTargets(
   if (verify.floatingIpPool !== undefined) {
     checks.push(
       mustExist(
-        openstack.networking.getNetwork({ name: verify.floatingIpPool, external: true }, opts),
+        openstack.networking.getNetwork({ name: verify.floatingIpPool, external: true, region }, opts),
         `${prefix}floatingIpPool`,
         "the name of an external network (a floating IP pool) that exists in the cloud",
         verify.floatingIpPool,
@@ -99,9 +106,10 @@ export function verifyImage(
   name: string,
   verify: Verify,
   build: BuiltImage,
-  image: openstack.images.Image,
+  published: RegionImage,
   parent: pulumi.Resource,
 ) {
+  const { image } = published;
   const { owner, tag } = testBootOwner(name);
   const request = pulumi.all([image.id, build.info]).apply(([imageId, info]) => {
     const doc: TestBootRequest = {
@@ -116,7 +124,7 @@ export function verifyImage(
       // Beyond SSH, sudo and root: the kernel is the one built, and /etc/nixos holds the shipped configuration.
       expectKernel: info.kernelVersion,
       expectFiles: ["/etc/nixos/configuration.nix"],
-      openstack: providerSettings(),
+      openstack: regionSettings(published.region),
     };
     return JSON.stringify(doc);
   });

@@ -1,5 +1,7 @@
 // nixos-image-testboot: what the component's Commands run. `verify` boots and checks the image and prints
-// the report; `promote` applies the image's visibility after that. The request comes on stdin (see request.ts).
+// the report; `promote` checks the upload's SHA-512 and applies the image's visibility after that; `rotate`
+// hides and deletes older generations, `remove-family` deletes them all (on destroy). The request comes on
+// stdin (see request.ts).
 //
 // The test boot runs in a session of its own, started by this process: when `pulumi up` is interrupted, the
 // command provider kills the command it started (SIGKILL, which cannot be caught), and a runner in the same
@@ -8,13 +10,16 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { openstackCli } from "./openstackCli.ts";
-import { parsePromoteRequest, parseTestBootRequest } from "./request.ts";
-import { failureMessage, promote, testBoot } from "./run.ts";
+import { removeFamily, rotate } from "./generations.ts";
+import { promote } from "./promote.ts";
+import { parseGenerationsRequest, parsePromoteRequest, parseTestBootRequest } from "./request.ts";
+import { failureMessage, testBoot } from "./run.ts";
 
 const program = "nixos-image-testboot";
 const CHILD_FLAG = "--detached-child";
 const BIN = fileURLToPath(new URL("../bin/nixos-image-testboot.js", import.meta.url));
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+const MODES = ["verify", "promote", "rotate", "remove-family"];
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -66,8 +71,14 @@ async function run(mode: string): Promise<number> {
   const input = await readStdin();
   if (mode === "promote") {
     const req = parsePromoteRequest(input);
-    await promote(openstackCli(req.openstack), req.imageId, req.visibility);
-    log(`image ${req.imageId} is now ${req.visibility}`);
+    await promote(openstackCli(req.openstack), req, log);
+    return 0;
+  }
+  if (mode === "rotate" || mode === "remove-family") {
+    const req = parseGenerationsRequest(input);
+    const cli = openstackCli(req.openstack);
+    const report = mode === "rotate" ? await rotate(cli, req, log) : await removeFamily(cli, req.family, log);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
     return 0;
   }
   const req = parseTestBootRequest(input);
@@ -83,8 +94,8 @@ async function run(mode: string): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const mode = argv[0];
-  if (mode !== "verify" && mode !== "promote") {
-    process.stderr.write(`Usage: ${program} verify|promote < request.json\n`);
+  if (!MODES.includes(mode)) {
+    process.stderr.write(`Usage: ${program} ${MODES.join("|")} < request.json\n`);
     return 2;
   }
   if (!argv.includes(CHILD_FLAG)) return launch([mode]);

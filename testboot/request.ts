@@ -22,9 +22,11 @@ export interface TestBootRequest {
   openstack: Record<string, string>;
 }
 
-/** What promotion needs: the image, the visibility to apply and the provider settings. */
+/** What promotion needs: the image, the built file it must match, the visibility to apply, the provider settings. */
 export interface PromoteRequest {
   imageId: string;
+  /** The built file: Glance's SHA-512 of the upload must be this file's. */
+  file: string;
   visibility: "private" | "shared" | "community" | "public";
   openstack: Record<string, string>;
 }
@@ -93,7 +95,39 @@ export function parsePromoteRequest(raw: string): PromoteRequest {
   }
   return {
     imageId: text(doc, "imageId"),
+    file: text(doc, "file"),
     visibility: visibility as PromoteRequest["visibility"],
+    openstack: stringMap(doc, "openstack"),
+  };
+}
+
+/** What rotation needs: the family, its newest generation, how many to keep and who may stay a member. */
+export interface GenerationsRequest {
+  /** The value of the nixos_cloud_image_family property that marks the family's images. */
+  family: string;
+  /** The newest generation: it stays visible. */
+  imageId: string;
+  keep: number;
+  /** Member projects; any other member of a generation is removed. */
+  members: string[];
+  openstack: Record<string, string>;
+}
+
+export function parseGenerationsRequest(raw: string): GenerationsRequest {
+  const doc = object(raw);
+  const keep = doc.keep;
+  if (typeof keep !== "number" || !Number.isInteger(keep) || keep < 1) {
+    fail("keep", "a whole number of generations, at least 1", keep);
+  }
+  const members = doc.members;
+  if (!Array.isArray(members) || !members.every((m) => typeof m === "string" && m !== "")) {
+    fail("members", "a list of project IDs", members);
+  }
+  return {
+    family: text(doc, "family"),
+    imageId: text(doc, "imageId"),
+    keep,
+    members: members as string[],
     openstack: stringMap(doc, "openstack"),
   };
 }

@@ -250,8 +250,3 @@ export function failureMessage(result: TestBootResult): string {
     "The image stays private; the previous image is untouched.",
   ].join("\n");
 }
-
-/** For promotion: sets the visibility of a verified image. */
-export async function promote(cli: Cli, imageId: string, visibility: string): Promise<void> {
-  await cli.text(["image", "set", `--${visibility}`, imageId]);
-}

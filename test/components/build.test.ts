@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { buildScript, expectedImage, nixBuildArgs } from "../../components/build.ts";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { buildScript, expectedImage, nixBuildArgs, parseBuildOutput } from "../../components/build.ts";
 import { resolveArgs } from "../../components/validate.ts";
 import { shellQuote } from "../../components/shell.ts";
 import { parseImageInfo } from "../../components/imageInfo.ts";
 import { FIXTURE_DIR, nix } from "../support/nix.ts";
+import { fakeImageInfo } from "../support/pulumiMocks.ts";
 
 describe("the nix-build command", () => {
   it("passes the documented arguments, the nixpkgs URL and Nix settings through", () => {
@@ -86,9 +89,21 @@ describe("the nix-build command", () => {
     }
   });
 
-  it("prints only the image-info document on stdout and stops at the first failure", () => {
+  it("prints only the image-info document and the build time on stdout, and stops at the first failure", () => {
     const script = buildScript(resolveArgs({}), "gc/link");
     assert.match(script, /^set -eu\n/);
-    assert.match(script, /\ncat "\$out\/nix-support\/image-info.json"$/);
+    // The script as it is, with a build result in place of nix-build's.
+    const result = mkdtempSync(path.join(tmpdir(), "nci-build-"));
+    mkdirSync(path.join(result, "nix-support"));
+    writeFileSync(path.join(result, "nix-support/image-info.json"), fakeImageInfo(1024));
+    const run = script.replace(/^mkdir.*$/m, "").replace(/^out=.*$/m, `out=${shellQuote(result)}`);
+    const out = execFileSync("sh", ["-c", run], { encoding: "utf8" });
+    const { info, builtAt } = parseBuildOutput(out, {});
+    assert.equal(info.format, "raw");
+    assert.match(builtAt, /^20\d\d-\d\d-\d\d \d\d:\d\d$/);
+    assert.throws(
+      () => parseBuildOutput(fakeImageInfo(1024), {}),
+      /output has no build time; received undefined/,
+    );
   });
 });

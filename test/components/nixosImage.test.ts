@@ -89,40 +89,59 @@ describe("NixosImage (mocked engine)", () => {
     );
   });
 
-  it("sets the standard Glance properties and lets the user's override them", async () => {
-    new NixosImage("props", { properties: { os_version: "25.05-custom", team: "infra" } });
+  it("sets the standard Glance and SCS properties with the build's provenance, and adds the user's", async () => {
+    new NixosImage("props", {
+      properties: { team: "infra" },
+      keepGenerations: 5,
+      replaceFrequency: "weekly",
+    });
     const image = await registeredNamed("props-image");
+    const storePath = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-disk-image";
     assert.deepEqual(image.inputs.properties, {
       os_distro: "nixos",
-      os_version: "25.05-custom",
+      os_version: "25.05",
       os_admin_user: "nixos",
       os_type: "linux",
+      os_purpose: "generic",
       architecture: "x86_64",
       hw_disk_bus: "virtio",
       hw_vif_model: "virtio",
       hw_firmware_type: "bios",
       hw_qemu_guest_agent: "yes",
+      image_original_user: "nixos",
+      image_build_date: "2026-12-01 10:20",
+      image_source: "https://nixos.org/channels/nixos-25.05",
+      image_description: `NixOS 25.05.20250612.abcdef0 (x86_64-linux, bios), built with Nix from ${storePath}`,
+      replace_frequency: "weekly",
+      uuid_validity: "last-5",
+      patchlevel: "25.05.20250612.abcdef0",
+      nix_store_path: storePath,
+      nixpkgs_revision: "abcdef0",
+      nixos_cloud_image_family: "nixos-cloud-image/unit/props",
       team: "infra",
     });
   });
 
-  it("gives the build a timeout, the upload a timeout, and retains old images only when asked", async () => {
+  it("names a nixpkgs tarball as the image's source", async () => {
+    const nixpkgs = "https://github.com/NixOS/nixpkgs/archive/0123abc.tar.gz";
+    new NixosImage("tarball", { nixpkgs, channel: "nixos-25.05" });
+    assert.equal((await registeredNamed("tarball-image")).inputs.properties.image_source, nixpkgs);
+  });
+
+  it("gives the build a timeout and the upload one, and keeps every generation for the rotation to remove", async () => {
     const opts = { transformations: [captureOptions] };
-    new NixosImage(
-      "kept",
-      { retainOldImages: true, buildTimeoutMinutes: 45, uploadTimeoutMinutes: 10 },
-      opts,
-    );
-    new NixosImage("dropped", {}, opts);
+    new NixosImage("kept", { buildTimeoutMinutes: 45, uploadTimeoutMinutes: 10 }, opts);
+    new NixosImage("dflt", {}, opts);
     await registeredNamed("kept-image");
-    await registeredNamed("dropped-image");
+    await registeredNamed("dflt-image");
     assert.deepEqual(optionsOf.get("kept-build")?.customTimeouts, { create: "45m" });
     assert.deepEqual(optionsOf.get("kept-image")?.customTimeouts, { create: "10m" });
-    assert.equal(optionsOf.get("kept-image")?.retainOnDelete, true);
-    assert.equal(optionsOf.get("dropped-image")?.retainOnDelete, false);
-    assert.deepEqual(optionsOf.get("dropped-build")?.customTimeouts, { create: "120m" });
+    assert.deepEqual(optionsOf.get("dflt-build")?.customTimeouts, { create: "120m" });
+    // A replacement never deletes a generation; a property change (which the provider would lose) replaces.
+    assert.equal(optionsOf.get("dflt-image")?.retainOnDelete, true);
+    assert.deepEqual(optionsOf.get("dflt-image")?.replaceOnChanges, ["properties"]);
     // Explicitly false: the bridged provider would otherwise delete first, as the name is set.
-    assert.equal(optionsOf.get("dropped-image")?.deleteBeforeReplace, false);
+    assert.equal(optionsOf.get("dflt-image")?.deleteBeforeReplace, false);
   });
 
   it("gives the build the same inputs when nothing changed, and new triggers when any parameter does", async () => {

@@ -17,7 +17,7 @@ describe("NixosImage during preview (mocked engine)", () => {
     assert.equal(await valueOf(image.imagePath), undefined);
     assert.equal(await valueOf(image.imageName), undefined);
     assert.equal(await valueOf(image.verification), undefined);
-    await registeredNamed("preview-promote");
+    await registeredNamed("preview-generations");
     // `pulumi preview` shows that the check will run: its Command is planned like any resource.
     assert.deepEqual(
       childrenOf("preview")
@@ -28,6 +28,7 @@ describe("NixosImage during preview (mocked engine)", () => {
         "openstack:images/image:Image preview-image",
         "command:local:Command preview-verify",
         "command:local:Command preview-promote",
+        "command:local:Command preview-generations",
       ],
     );
   });

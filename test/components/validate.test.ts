@@ -4,6 +4,9 @@ import type { NixosImageArgs } from "../../components/args.ts";
 
 const verify = { flavorName: "m1.small", networkName: "private", sshSourceCidr: "203.0.113.7/32" };
 
+const P1 = "0123456789abcdef0123456789abcdef";
+const P2 = "fedcba9876543210fedcba9876543210";
+
 describe("resolveArgs", () => {
   it("fills in every default", () => {
     const resolved = resolveArgs({});
@@ -14,11 +17,25 @@ describe("resolveArgs", () => {
     assert.equal(resolved.channel, undefined);
     assert.equal(resolved.nixpkgs, undefined);
     assert.equal(resolved.visibility, "private");
-    assert.equal(resolved.retainOldImages, false);
+    assert.equal(resolved.keepGenerations, 3);
     assert.equal(resolved.buildTimeoutMinutes, 120);
     assert.equal(resolved.uploadTimeoutMinutes, 30);
     assert.equal(resolved.verify, undefined);
     assert.match(resolved.source, /(^|\/)nix$/);
+  });
+
+  it("shares with members as a shared image, and takes regions and member clouds as given", () => {
+    const resolved = resolveArgs({
+      members: [P1, P2],
+      memberClouds: { [P2]: "demo" },
+      regions: ["RegionOne", "r-2"],
+    });
+    assert.equal(resolved.visibility, "shared");
+    assert.deepEqual(resolved.members, [P1, P2]);
+    assert.deepEqual(resolved.memberClouds, { [P2]: "demo" });
+    assert.deepEqual(resolved.regions, ["RegionOne", "r-2"]);
+    assert.deepEqual(resolveArgs({ members: ["01234567-89ab-cdef-0123-456789abcdef"] }).members.length, 1);
+    assert.deepEqual([resolveArgs({}).members, resolveArgs({}).regions], [[], []]);
   });
 
   it("fills in the defaults of verify", () => {
@@ -118,7 +135,82 @@ describe("resolveArgs", () => {
       /"properties.os_hash_value" setting must be a key Glance does not reserve/,
     ],
     ["tags", { tags: "nixos" }, /"tags" setting must be a list of non-empty strings; received "nixos"/],
-    ["retainOldImages", { retainOldImages: 1 }, /"retainOldImages" setting must be a boolean/],
+    [
+      "keepGenerations",
+      { keepGenerations: 0 },
+      /"keepGenerations" setting must be a whole number of generations from 1 to 100; received 0/,
+    ],
+    [
+      "keepGenerations",
+      { keepGenerations: 2.5 },
+      /"keepGenerations" setting must be a whole number .*; received 2.5/,
+    ],
+    [
+      "keepGenerations",
+      { keepGenerations: "3" },
+      /"keepGenerations" setting must be a whole number .*; received "3"/,
+    ],
+    [
+      "retainOldImages",
+      { retainOldImages: true },
+      /"retainOldImages" setting must be removed: keepGenerations \(default 3\) replaces it.*`pulumi config rm retainOldImages`.*; received true/,
+    ],
+    [
+      "replaceFrequency",
+      { replaceFrequency: "hourly" },
+      /"replaceFrequency" setting must be one of yearly, quarterly, monthly, weekly, daily, critical_bug, never; received "hourly"/,
+    ],
+    [
+      "members",
+      { members: ["not-a-project"] },
+      /"members\[0\]" setting must be a Keystone project ID \(32 hex digits\); received "not-a-project"/,
+    ],
+    [
+      "members",
+      { members: "0123456789abcdef0123456789abcdef" },
+      /"members" setting must be a list, each item a Keystone project ID \(32 hex digits\); received "0123/,
+    ],
+    [
+      "members",
+      { members: [P1, P1] },
+      new RegExp(`"members\\[1\\]" setting must be .*, each listed once; received "${P1}"`),
+    ],
+    [
+      "visibility",
+      { members: [P1], visibility: "private" },
+      /"visibility" setting must be "shared" when members are set .*; received "private"/,
+    ],
+    [
+      "memberClouds",
+      { members: [P1], memberClouds: { [P2]: "demo" } },
+      new RegExp(`"memberClouds.${P2}" setting must be a project listed in members; received "${P2}"`),
+    ],
+    [
+      "memberClouds",
+      { members: [P1], memberClouds: { [P1]: "" } },
+      /"memberClouds" setting must be a map of member project IDs to cloud names/,
+    ],
+    [
+      "regions",
+      { regions: ["RegionOne", "RegionOne"] },
+      /"regions\[1\]" setting must be a Keystone region ID such as "RegionOne", each listed once; received "RegionOne"/,
+    ],
+    [
+      "regions",
+      { regions: ["Region One"] },
+      /"regions\[0\]" setting must be a Keystone region ID .*; received "Region One"/,
+    ],
+    ["regions", { regions: "RegionOne" }, /"regions" setting must be a list, each item a Keystone region ID/],
+    [
+      "properties",
+      { properties: { os_version: "x" } },
+      /"properties.os_version" setting must be a key the component does not set itself \(not os_distro, os_version, .*\); received "os_version"/,
+    ],
+    [
+      "properties",
+      { properties: { image_build_date: "x" } },
+      /"properties.image_build_date" setting must be a key the component does not set itself/,
+    ],
     [
       "nixOptions",
       { nixOptions: { "Builders!": "x" } },

@@ -45,6 +45,7 @@ describe("NixosImage with verify (mocked engine)", () => {
         "openstack:images/image:Image checked-image",
         "command:local:Command checked-verify",
         "command:local:Command checked-promote",
+        "command:local:Command checked-generations",
       ],
     );
   });
@@ -87,17 +88,18 @@ describe("NixosImage with verify (mocked engine)", () => {
     assert.notEqual(await tagOf("tag-a"), await tagOf("tag-b"));
   });
 
-  it("creates the image private and leaves its visibility to the promotion, which waits for the check", async () => {
+  it("creates the image private and hidden and leaves both to the promotion, which waits for the check", async () => {
     new NixosImage("pub", { verify, visibility: "public" }, { transformations: [captureOptions] });
     const image = await registeredNamed("pub-image");
-    assert.equal(image.inputs.visibility, "private");
-    assert.deepEqual(optionsOf.get("pub-image")?.ignoreChanges, ["imageCachePath", "visibility"]);
+    assert.deepEqual([image.inputs.visibility, image.inputs.hidden], ["private", true]);
+    assert.deepEqual(optionsOf.get("pub-image")?.ignoreChanges, ["imageCachePath", "visibility", "hidden"]);
     const promote = await registeredNamed("pub-promote");
     assert.match(promote.inputs.create, /^exec node \S*bin\/nixos-image-testboot\.js promote$/);
-    assert.deepEqual(promote.inputs.triggers, ["pub-image-id"]);
+    assert.equal(promote.inputs.triggers[1], "pub-image-id");
     assert.equal(promote.inputs.stdin[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
     assert.deepEqual(JSON.parse(promote.inputs.stdin.value), {
       imageId: "pub-image-id",
+      file: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-disk-image/nixos.img",
       visibility: "public",
       openstack: { cloud: "prod-east", password: "s3cret-pw" },
     });
@@ -105,20 +107,24 @@ describe("NixosImage with verify (mocked engine)", () => {
     const names = await Promise.all(dependsOn.map((r) => valueOf(r.urn)));
     assert.deepEqual(
       names.map((u) => u?.split("::").pop()),
-      ["pub-verify"],
+      ["pub-image", "pub-verify"],
     );
   });
 
-  it("without verify, publishes with the visibility directly and adds no test boot", async () => {
+  it("without verify, promotes right after the upload and adds no test boot", async () => {
     new NixosImage("direct", { visibility: "public" }, { transformations: [captureOptions] });
-    const image = await registeredNamed("direct-image");
-    assert.equal(image.inputs.visibility, "public");
-    assert.deepEqual(optionsOf.get("direct-image")?.ignoreChanges, ["imageCachePath"]);
+    await registeredNamed("direct-generations");
+    const dependsOn = optionsOf.get("direct-promote")?.dependsOn as pulumi.Resource[];
+    const names = await Promise.all(dependsOn.map((r) => valueOf(r.urn)));
+    assert.deepEqual(
+      names.map((u) => u?.split("::").pop()),
+      ["direct-image"],
+    );
     assert.deepEqual(
       childrenOf("direct")
         .filter((r) => r.type === "command:local:Command")
         .map((r) => r.name),
-      ["direct-build"],
+      ["direct-build", "direct-promote", "direct-generations"],
     );
   });
 

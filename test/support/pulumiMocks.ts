@@ -31,6 +31,11 @@ export function fakeImageInfo(diskSize: number, overrides: Record<string, unknow
   });
 }
 
+/** What the build script prints around an image-info.json document. */
+export function fakeBuildOutput(imageInfo: string, builtAt = "2026-12-01 10:20") {
+  return `{"builtAt":"${builtAt}","imageInfo":${imageInfo}}`;
+}
+
 /** The size the fake build reports for diskSize "auto", in MiB. */
 export const AUTO_DISK_SIZE = 2861;
 
@@ -64,7 +69,7 @@ function stdoutFor(name: string, inputs: Record<string, any>): string | undefine
     const argstr = (name: string) => new RegExp(`--argstr ${name} (\\S+)`).exec(inputs.create)?.[1];
     const system = argstr("system") ?? "x86_64-linux";
     const bootMode = argstr("bootMode") ?? (system === "aarch64-linux" ? "uefi" : "bios");
-    return fakeImageInfo(size ? Number(size) : AUTO_DISK_SIZE, { system, bootMode });
+    return fakeBuildOutput(fakeImageInfo(size ? Number(size) : AUTO_DISK_SIZE, { system, bootMode }));
   }
   if (name.endsWith("-verify")) return JSON.stringify(fakeReport);
   if (name.endsWith("-promote")) return "";

@@ -1,6 +1,7 @@
 // The test boot's process as the component's Command runs it, against a stand-in `openstack` CLI (unit tier):
 // interruptions of every kind still delete everything, leftovers are swept, secrets stay out of argv.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -137,10 +138,27 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
     assert.deepEqual(cloud().keypairs, ["someone-elses"]);
   });
 
-  it("promote sets the image's visibility", async () => {
-    const run = await start("promote", { imageId: "image-1", visibility: "public", openstack: {} });
+  it("promote unhides the image and sets its visibility once Glance's SHA-512 is the built file's", async () => {
+    const file = path.join(dir, "nixos.img");
+    writeFileSync(file, "the image");
+    const sha512 = createHash("sha512").update("the image").digest("hex");
+    const req = { imageId: "image-1", file, visibility: "public", openstack: {} };
+    const run = await start("promote", req, { FAKE_IMAGE_SHA512: sha512 });
     assert.equal(run.exitCode, 0, String(run.stderr));
-    assert.deepEqual(cloud().images, { "image-1": "public" });
+    assert.deepEqual(cloud().images, { "image-1": "--public --unhidden" });
+  });
+
+  it("promote refuses an upload whose SHA-512 is not the built file's, and changes nothing", async () => {
+    const file = path.join(dir, "nixos.img");
+    writeFileSync(file, "the image");
+    const req = { imageId: "image-2", file, visibility: "public", openstack: {} };
+    const run = await start("promote", req, { FAKE_IMAGE_SHA512: "0badc0de" });
+    assert.equal(run.exitCode, 1);
+    assert.match(
+      String(run.stderr),
+      /Glance's hash of image image-2 \(sha512: 0badc0de\) is not the SHA-512 of \S+nixos.img \([0-9a-f]{128}\): the upload is not the file built\. The image stays private and hidden/,
+    );
+    assert.ok(!existsSync(path.join(dir, "cloud.json")), "nothing was set in the cloud");
   });
 
   it("rejects a broken request before calling the cloud", async () => {

@@ -41,13 +41,17 @@ describe("the test boot's request", () => {
   }
 
   it("for promotion names a Glance visibility", () => {
-    assert.deepEqual(parsePromoteRequest('{"imageId":"i","visibility":"community","openstack":{}}'), {
-      imageId: "i",
-      visibility: "community",
-      openstack: {},
-    });
+    assert.deepEqual(
+      parsePromoteRequest('{"imageId":"i","file":"/f","visibility":"community","openstack":{}}'),
+      {
+        imageId: "i",
+        file: "/f",
+        visibility: "community",
+        openstack: {},
+      },
+    );
     assert.throws(
-      () => parsePromoteRequest('{"imageId":"i","visibility":"everyone","openstack":{}}'),
+      () => parsePromoteRequest('{"imageId":"i","file":"/f","visibility":"everyone","openstack":{}}'),
       /"visibility" must be private, shared, community or public; received "everyone"/,
     );
   });
