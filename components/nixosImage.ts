@@ -8,7 +8,8 @@ import { promoteImage } from "./promote.ts";
 import { publishImage, publishRegions } from "./publish.ts";
 import { shareImage } from "./share.ts";
 import { resolveArgs } from "./validate.ts";
-import { checkVerifyTargets, testBootOwner, verifyImage } from "./verify.ts";
+import { checkRegions, checkVerifyTargets } from "./cloudChecks.ts";
+import { testBootOwner, verifyImage } from "./verify.ts";
 import type { VerificationReport } from "./verify.ts";
 
 /**
@@ -47,18 +48,27 @@ export class NixosImage extends pulumi.ComponentResource {
   constructor(name: string, args: NixosImageArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before super(): a bad argument must not register even the component itself.
     const resolved = resolveArgs(args);
-    // A flavor, network or pool that does not exist fails before even the component registers.
-    const targets =
-      resolved.verify &&
-      checkVerifyTargets(resolved.verify, {
-        ...(opts?.provider ? { provider: opts.provider } : {}),
-        region: publishRegions(resolved)[0].region,
-      });
+    // A region, flavor, network or pool that does not exist fails before even the component registers.
+    const invokeOpts = opts?.provider ? { provider: opts.provider } : {};
+    const checks = [
+      ...(resolved.regions.length > 0 ? [checkRegions(resolved.regions, invokeOpts)] : []),
+      ...(resolved.verify
+        ? [checkVerifyTargets(resolved.verify, { ...invokeOpts, region: publishRegions(resolved)[0].region })]
+        : []),
+    ];
     super(
       "nixos-cloud-image:index:NixosImage",
       name,
       {},
-      targets ? { ...opts, dependsOn: gatedDependsOn(targets, opts?.dependsOn) } : opts,
+      checks.length > 0
+        ? {
+            ...opts,
+            dependsOn: gatedDependsOn(
+              Promise.all(checks).then(() => undefined),
+              opts?.dependsOn,
+            ),
+          }
+        : opts,
     );
 
     // build → publish (each region) → verify (in the first) → promote → share → rotate: no stage looks back.

@@ -7,7 +7,6 @@ import type { BuiltImage } from "./build.ts";
 import type { RegionImage } from "./publish.ts";
 import { shellQuote } from "./shell.ts";
 import { projectPath } from "./source.ts";
-import { InvalidArgumentError } from "./validate.ts";
 import type { TestBootReport } from "../testboot/run.ts";
 import type { TestBootRequest } from "../testboot/request.ts";
 
@@ -35,65 +34,6 @@ export function regionSettings(region: string | undefined): Record<string, strin
 export function testBootOwner(name: string): { owner: string; tag: string } {
   const owner = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
   return { owner, tag: createHash("sha256").update(owner).digest("hex").slice(0, 12) };
-}
-
-/** What the cloud (through the provider) said, without the invoke's wrapping: "invoking TOKEN: 1 error occurred: * ...". */
-export function cloudAnswer(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text
-    .replace(/^.*?invoking \S+: /s, "")
-    .replace(/^\d+ errors? occurred:/, "")
-    .replace(/\s*\n\s*(\*\s*)?/g, " ")
-    .trim()
-    .slice(0, 400);
-}
-
-async function mustExist(lookup: Promise<unknown>, setting: string, rule: string, value: string) {
-  try {
-    await lookup;
-  } catch (error) {
-    const invalid = new InvalidArgumentError(setting, rule, value);
-    const answer = cloudAnswer(error);
-    if (answer !== "") invalid.message += ` The cloud answered: ${answer}`;
-    throw invalid;
-  }
-}
-
-/**
- * Looks up the flavor, the network and the pool (invokes run in preview as well), so a name that does not
- * exist fails `pulumi preview` and `pulumi up` before anything is created. The component waits for this
- * before it registers itself.
- */
-export function checkVerifyTargets(
-  verify: Verify,
-  { region, ...opts }: pulumi.InvokeOptions & { region?: string } = {},
-  prefix = "verify.",
-): Promise<void> {
-  const checks = [
-    mustExist(
-      openstack.compute.getFlavor({ name: verify.flavorName, region }, opts),
-      `${prefix}flavorName`,
-      "the name of a flavor that exists in the cloud",
-      verify.flavorName,
-    ),
-    mustExist(
-      openstack.networking.getNetwork({ name: verify.networkName, region }, opts),
-      `${prefix}networkName`,
-      "the name of a network that exists in the cloud",
-      verify.networkName,
-    ),
-  ];
-  if (verify.floatingIpPool !== undefined) {
-    checks.push(
-      mustExist(
-        openstack.networking.getNetwork({ name: verify.floatingIpPool, external: true, region }, opts),
-        `${prefix}floatingIpPool`,
-        "the name of an external network (a floating IP pool) that exists in the cloud",
-        verify.floatingIpPool,
-      ),
-    );
-  }
-  return Promise.all(checks).then(() => undefined);
 }
 
 /**

@@ -14,6 +14,8 @@ interface Generation {
   hidden: boolean;
   protected: boolean;
   visibility: string;
+  /** Glance's status: only "active" images are generations; others are uploads that failed. */
+  status: string;
 }
 
 export interface GenerationsReport {
@@ -44,6 +46,7 @@ export async function listGenerations(cli: Cli, family: string): Promise<Generat
       hidden: i.os_hidden === true,
       protected: i.protected === true,
       visibility: String(i.visibility),
+      status: String(i.status),
     }))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
 }
@@ -90,7 +93,6 @@ export async function rotate(
   log: (line: string) => void,
 ): Promise<GenerationsReport> {
   const all = await listGenerations(cli, req.family);
-  const older = all.filter((g) => g.id !== req.imageId);
   const report: GenerationsReport = {
     kept: [req.imageId],
     hidden: [],
@@ -98,6 +100,14 @@ export async function rotate(
     blocked: [],
     unshared: [],
   };
+  // An upload that failed (Glance died, the run was interrupted) left an image that never became active: it
+  // is no generation, and Pulumi no longer knows it (images are retained on delete).
+  for (const failed of all.filter((g) => g.id !== req.imageId && g.status !== "active" && !g.protected)) {
+    await cli.text(["image", "delete", failed.id]);
+    report.deleted.push(failed.id);
+    log(`deleted ${failed.id} (${failed.name}): an upload that never became active (${failed.status})`);
+  }
+  const older = all.filter((g) => g.id !== req.imageId && !report.deleted.includes(g.id));
   for (const [i, generation] of older.entries()) {
     if (i < req.keep - 1) {
       if (!generation.hidden) {

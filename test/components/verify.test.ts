@@ -17,13 +17,13 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 describe("NixosImage with verify (mocked engine)", () => {
   let NixosImage: typeof import("../../components/index.ts").NixosImage;
-  let checkVerifyTargets: typeof import("../../components/verify.ts").checkVerifyTargets;
-  let cloudAnswer: typeof import("../../components/verify.ts").cloudAnswer;
+  let checkVerifyTargets: typeof import("../../components/cloudChecks.ts").checkVerifyTargets;
+  let cloudAnswer: typeof import("../../components/cloudChecks.ts").cloudAnswer;
 
   before(async () => {
     await useMocks(false);
     ({ NixosImage } = await import("../../components/index.ts"));
-    ({ checkVerifyTargets, cloudAnswer } = await import("../../components/verify.ts"));
+    ({ checkVerifyTargets, cloudAnswer } = await import("../../components/cloudChecks.ts"));
     pulumi.runtime.setAllConfig({
       "openstack:cloud": "prod-east",
       "openstack:password": "s3cret-pw",

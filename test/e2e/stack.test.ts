@@ -127,12 +127,18 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
       await change();
       const ops = changed(await plannedOps(stack));
       await undo();
-      assert.deepEqual(ops, { "nixos-build": "replace", "nixos-image": "replace" });
+      // The promotion runs for the new image and the rotation updates; nothing else changes.
+      assert.deepEqual(ops, {
+        "nixos-build": "replace",
+        "nixos-image": "replace",
+        "nixos-promote": "replace",
+        "nixos-generations": "update",
+      });
       assert.deepEqual(changed(await plannedOps(stack)), {}, "undoing the change restores a no-op preview");
     });
   }
 
-  it("pulumi up after a change creates the new image before deleting the old one", async () => {
+  it("pulumi up after a change creates the new generation and hides the old one, which stays bootable", async () => {
     await set("diskSize", "1100");
     const { events } = await up();
     const order = events
@@ -146,7 +152,13 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     assert.deepEqual(
       (await stackImages()).map((i) => i.id),
       [current],
-      "the old image is gone from Glance",
+      "image lists show only the new generation",
+    );
+    const old = await glance.image(first.id);
+    assert.deepEqual(
+      [old.status, old.os_hidden],
+      ["active", true],
+      "the old generation is hidden, not deleted",
     );
     first = { id: current, path: await output("imagePath") };
   });
@@ -200,19 +212,6 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     first = { id: current, path: await output("imagePath") };
   });
 
-  it("with retainOldImages on, a replaced image stays in Glance", async () => {
-    await set("retainOldImages", "true");
-    await up();
-    await set("diskSize", "1024");
-    await up();
-    const current = await output("imageId");
-    const ids = (await stackImages()).map((i) => i.id).sort();
-    assert.deepEqual(ids, [current, first.id].sort());
-    await glance.remove(first.id);
-    await set("retainOldImages", "false");
-    await up();
-  });
-
   it('diskSize "auto", UEFI and aarch64 reach Glance: min_disk from the size built, the firmware and architecture properties', async () => {
     await set("diskSize", "auto");
     await set("bootMode", "uefi");
@@ -243,6 +242,7 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     const { summary } = await stack.destroy();
     assert.equal(summary.result, "succeeded");
     assert.deepEqual(await stackImages(), []);
+    assert.deepEqual(await glance.images({ hidden: true }), [], "no hidden generation is left either");
     assert.deepEqual(readdirSync(path.join(project.dir, ".nixos-cloud-image/gcroots")), []);
     const stateDir = new URL(project.backend).pathname;
     const stateFiles = readdirSync(stateDir, { recursive: true, withFileTypes: true }).filter((e) =>

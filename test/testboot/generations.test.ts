@@ -12,6 +12,7 @@ interface FakeImage {
   protected: boolean;
   visibility: string;
   members: string[];
+  status?: string;
 }
 
 /** Answers the CLI calls rotation makes; `calls` records every mutating one. */
@@ -35,6 +36,7 @@ function fakeCloud(images: FakeImage[], serversOn: Record<string, string[]> = {}
           os_hidden: i.hidden,
           protected: i.protected,
           visibility: i.visibility,
+          status: i.status ?? "active",
         };
       }
       if (words.startsWith("server list")) {
@@ -109,6 +111,12 @@ describe("rotation of generations", () => {
     );
     const again = await rotate(fakeCloud(cloud.images).cli, request, quiet);
     assert.deepEqual(again.deleted, ["g2"]);
+  });
+
+  it("deletes a failed upload of the family at once, without counting it as a generation", async () => {
+    const cloud = fakeCloud([gen(3), gen(4, { status: "saving" }), gen(5, { hidden: false })]);
+    const report = await rotate(cloud.cli, { ...request, keep: 2 }, quiet);
+    assert.deepEqual([report.deleted, report.kept], [["g4"], ["g5", "g3"]]);
   });
 
   it("works on a cloud without compute: no server can use an image there", async () => {

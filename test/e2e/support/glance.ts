@@ -89,9 +89,17 @@ export class Glance {
     return `${this.glanceUrl}/v2/images/${id}/file`;
   }
 
-  /** Every image the test's project can see (admin sees all), any status. */
-  async images(): Promise<GlanceImage[]> {
-    return (await this.get("/v2/images?limit=1000")).images;
+  /** Every image the test's project can see (admin sees all), any status; hidden ones (os_hidden) only when asked. */
+  async images({ hidden = false } = {}): Promise<GlanceImage[]> {
+    return (await this.get(`/v2/images?limit=1000${hidden ? "&os_hidden=true" : ""}`)).images;
+  }
+
+  /** The image's members: project ID → status (pending, accepted, rejected). */
+  async members(id: string): Promise<Record<string, string>> {
+    const { members } = await this.get(`/v2/images/${id}/members`);
+    return Object.fromEntries(
+      members.map((m: { member_id: string; status: string }) => [m.member_id, m.status]),
+    );
   }
 
   async image(id: string): Promise<GlanceImage> {
