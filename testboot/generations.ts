@@ -1,6 +1,7 @@
 // Rotation of an image family in Glance, through the openstack CLI: the newest generation visible, the next
 // keep - 1 hidden (Glance's os_hidden: out of image lists, still bootable by UUID), the rest deleted unless a
 // server uses them or they are protected. What is kept for those reasons is reported, never forced.
+import { imageField } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
 import type { GenerationsRequest } from "./request.ts";
 
@@ -43,7 +44,7 @@ export async function listGenerations(cli: Cli, family: string): Promise<Generat
       id: String(i.id),
       name: String(i.name),
       createdAt: String(i.created_at),
-      hidden: i.os_hidden === true,
+      hidden: imageField(i, "os_hidden") === true,
       protected: i.protected === true,
       visibility: String(i.visibility),
       status: String(i.status),
@@ -51,14 +52,19 @@ export async function listGenerations(cli: Cli, family: string): Promise<Generat
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
 }
 
-/** Servers (of the projects these credentials see) that boot from the image; a cloud without compute has none. */
+/**
+ * Servers that boot from the image: in every project where the credentials may look (an admin's), else in their
+ * own project. A cloud without compute has none.
+ */
 async function serversUsing(cli: Cli, imageId: string): Promise<string[]> {
+  const list = async (scope: string[]) =>
+    (await cli.json<{ ID: string }[]>(["server", "list", "--image", imageId, ...scope])).map((s) => s.ID);
   try {
-    const servers = await cli.json<{ ID: string }[]>(["server", "list", "--image", imageId]);
-    return servers.map((s) => s.ID);
+    return await list(["--all-projects"]);
   } catch (error) {
     if (/endpoint for compute service/i.test(String(error))) return [];
-    throw error;
+    if (!/policy|forbidden|403/i.test(String(error))) throw error;
+    return list([]);
   }
 }
 

@@ -107,3 +107,13 @@ export function openstackCli(settings: Record<string, string>, base: NodeJS.Proc
     text: (args, opts) => run(args, opts?.signal),
   };
 }
+
+/**
+ * A field of `openstack image show`: the CLI (python-openstackclient 6) moves the fields it does not know, such as
+ * os_hidden and os_hash_value, into "properties".
+ */
+export function imageField(image: Record<string, unknown>, name: string): unknown {
+  if (name in image) return image[name];
+  const properties = image.properties as Record<string, unknown> | undefined;
+  return properties?.[name];
+}

@@ -2,6 +2,7 @@
 // the built file's) is made visible. The provider checks only MD5, and only against what it sent.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { imageField } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
 import type { PromoteRequest } from "./request.ts";
 
@@ -15,16 +16,27 @@ export async function sha512Of(file: string): Promise<string> {
 export async function promote(cli: Cli, req: PromoteRequest, log: (line: string) => void): Promise<void> {
   const [local, image] = await Promise.all([
     sha512Of(req.file),
-    cli.json<{ os_hash_algo?: string; os_hash_value?: string }>(["image", "show", req.imageId]),
+    cli.json<Record<string, unknown>>(["image", "show", req.imageId]),
   ]);
-  if (image.os_hash_algo !== "sha512" || image.os_hash_value !== local) {
+  const algo = imageField(image, "os_hash_algo");
+  const value = imageField(image, "os_hash_value");
+  if (algo !== "sha512" || value !== local) {
     throw new Error(
-      `Glance's hash of image ${req.imageId} (${image.os_hash_algo ?? "no algorithm"}: ` +
-        `${image.os_hash_value ?? "none"}) is not the SHA-512 of ${req.file} (${local}): the upload is not ` +
+      `Glance's hash of image ${req.imageId} (${String(algo ?? "no algorithm")}: ` +
+        `${String(value ?? "none")}) is not the SHA-512 of ${req.file} (${local}): the upload is not ` +
         "the file built. The image stays private and hidden; the next `pulumi up` uploads it again.",
     );
   }
   log(`image ${req.imageId}: Glance's SHA-512 matches the built file`);
+  if (image.visibility === "shared" && req.visibility !== "shared") {
+    // Members stay on an image that stops being shared (dormant, Glance no longer lists them) and would be back
+    // with the next "shared": remove them while they can still be seen.
+    const members = await cli.json<{ "Member ID": string }[]>(["image", "member", "list", req.imageId]);
+    for (const { "Member ID": member } of members) {
+      await cli.text(["image", "remove", "project", req.imageId, member]);
+      log(`removed member ${member} from image ${req.imageId}: it is no longer shared`);
+    }
+  }
   await cli.text(["image", "set", `--${req.visibility}`, "--unhidden", req.imageId]);
   log(`image ${req.imageId} is now ${req.visibility}`);
 }

@@ -29,8 +29,6 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
   let stack: Stack;
   let password: string;
   let verified: { imageId: string; serverId: string };
-  /** Only the first failure after a pass has the verified image as the previous one (see the README). */
-  let firstFailure = true;
 
   const setVerify = (extra: object = {}) =>
     stack.setConfig(`${NS}:verify`, { value: JSON.stringify({ ...VERIFY, timeout: TIMEOUT, ...extra }) });
@@ -199,8 +197,8 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
       assert.equal((await image(fresh.id)).visibility, "private", "the failed image is not promoted");
       // The previous image is untouched: still there, still public, still the stack's output.
       assert.equal(imageId, verified.imageId);
-      if (firstFailure) assert.equal((await image(verified.imageId)).visibility, "public");
-      firstFailure = false;
+      // A replacement never deletes a generation: the verified one stays public through every failure.
+      assert.equal((await image(verified.imageId)).visibility, "public");
       await nothingLeft(`a failed check (${what})`);
     });
   }
@@ -245,6 +243,42 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     assert.notEqual(verification?.serverId, verified.serverId);
     assert.equal((await image(imageId)).visibility, "public");
     await nothingLeft("the converging pulumi up");
+  });
+
+  it("rotation never deletes a generation a server boots from: it names it, and deletes it once the server is gone", async () => {
+    await stack.removeConfig(`${NS}:verify`);
+    // keepGenerations is in the image's uuid_validity: each change is a new generation, and a rotation.
+    await stack.setConfig(`${NS}:keepGenerations`, { value: "1" });
+    const { imageId: used } = await outputs();
+    const server = await cloud.openstack([
+      ...[
+        "server",
+        "create",
+        "--image",
+        used,
+        "--flavor",
+        VERIFY.flavorName,
+        "--network",
+        VERIFY.networkName,
+      ],
+      ...["nci-rotation-user", "-f", "json"],
+    ]);
+    try {
+      const { result } = await up();
+      assert.match(
+        result.stdout,
+        new RegExp(`kept generation ${used} \\(.*\\) beyond the newest 1: server ${server.id} uses it`),
+      );
+      const kept = await image(used);
+      assert.equal(kept.status, "active", "the generation in use is still there");
+    } finally {
+      await cloud.openstack(["server", "delete", "--wait", server.id]);
+    }
+    await stack.setConfig(`${NS}:keepGenerations`, { value: "2" });
+    const { result } = await up();
+    assert.match(result.stdout, new RegExp(`deleted generation ${used} `));
+    await assert.rejects(image(used), /No Image found|Could not find|404/);
+    await nothingLeft("the rotation");
   });
 
   it("pulumi destroy leaves no image, nothing of the check, and no secret in plain text in the state", async () => {

@@ -34,6 +34,7 @@ interface Cloud {
   keypairs: string[];
   fips: unknown[];
   images: Record<string, string>;
+  removed?: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -146,6 +147,22 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
     const run = await start("promote", req, { FAKE_IMAGE_SHA512: sha512 });
     assert.equal(run.exitCode, 0, String(run.stderr));
     assert.deepEqual(cloud().images, { "image-1": "--public --unhidden" });
+  });
+
+  it("promote removes the members of an image that stops being shared, so none comes back with the next share", async () => {
+    const file = path.join(dir, "nixos.img");
+    writeFileSync(file, "the image");
+    const sha512 = createHash("sha512").update("the image").digest("hex");
+    const req = { imageId: "image-1", file, visibility: "private", openstack: {} };
+    const env = {
+      FAKE_IMAGE_SHA512: sha512,
+      FAKE_IMAGE_VISIBILITY: "shared",
+      FAKE_IMAGE_MEMBERS: "proj-a,proj-b",
+    };
+    const run = await start("promote", req, env);
+    assert.equal(run.exitCode, 0, String(run.stderr));
+    assert.deepEqual(cloud().removed, ["image-1 proj-a", "image-1 proj-b"]);
+    assert.match(String(run.stderr), /removed member proj-a from image image-1: it is no longer shared/);
   });
 
   it("promote refuses an upload whose SHA-512 is not the built file's, and changes nothing", async () => {

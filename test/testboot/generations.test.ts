@@ -33,7 +33,7 @@ function fakeCloud(images: FakeImage[], serversOn: Record<string, string[]> = {}
           id: i.id,
           name: `name-${i.id}`,
           created_at: i.created,
-          os_hidden: i.hidden,
+          properties: { os_hidden: i.hidden },
           protected: i.protected,
           visibility: i.visibility,
           status: i.status ?? "active",
@@ -43,6 +43,11 @@ function fakeCloud(images: FakeImage[], serversOn: Record<string, string[]> = {}
         if (!compute)
           throw new Error(
             "openstack server list failed: public endpoint for compute service in RegionOne region not found",
+          );
+        // As for a project member: listing every project's servers is an admin's.
+        if (args.includes("--all-projects"))
+          throw new Error(
+            "openstack server list failed: Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed. (HTTP 403)",
           );
         return (serversOn[args[3]] ?? []).map((s) => ({ ID: s }));
       }

@@ -16,6 +16,7 @@ export interface GlanceImage {
 
 export class Glance {
   private token?: string;
+  private project?: string;
   private readonly auth: { auth_url: string; username: string; password: string; project_name: string };
 
   constructor(
@@ -44,7 +45,14 @@ export class Glance {
       body: JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`Keystone refused the test's login: ${res.status} ${await res.text()}`);
+    this.project = ((await res.json()) as { token: { project: { id: string } } }).token.project.id;
     return res.headers.get("x-subject-token")!;
+  }
+
+  /** The ID of the project the cloud's credentials are scoped to. */
+  async projectId(): Promise<string> {
+    await this.authToken();
+    return this.project!;
   }
 
   /** A token for direct API calls (the benchmark's curl upload). */
@@ -55,7 +63,10 @@ export class Glance {
 
   private async request(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { "x-auth-token": await this.authToken() };
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // Glance takes updates as a JSON patch of its own media type.
+    if (body !== undefined)
+      headers["content-type"] =
+        method === "PATCH" ? "application/openstack-images-v2.1-json-patch" : "application/json";
     const res = await fetch(`${this.glanceUrl}${path}`, {
       method,
       headers,
@@ -92,6 +103,13 @@ export class Glance {
   /** Every image the test's project can see (admin sees all), any status; hidden ones (os_hidden) only when asked. */
   async images({ hidden = false } = {}): Promise<GlanceImage[]> {
     return (await this.get(`/v2/images?limit=1000${hidden ? "&os_hidden=true" : ""}`)).images;
+  }
+
+  /** Sets an image's visibility (as its owner would, outside the stack). */
+  async setVisibility(id: string, visibility: string): Promise<void> {
+    await this.request("PATCH", `/v2/images/${id}`, [
+      { op: "replace", path: "/visibility", value: visibility },
+    ]);
   }
 
   /** The image's members: project ID → status (pending, accepted, rejected). */
