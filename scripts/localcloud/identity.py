@@ -6,6 +6,7 @@ One Python process with one token does all of it in ~1-2 s; the same through sep
 Passwords come from the environment, not argv, so they do not show up in `ps`.
 
 Env: KEYSTONE_URL (http://127.0.0.1:5000/v3), GLANCE_URL, REGION,
+     GLANCE2_URL and REGION2 (the second region; left out, it is not touched),
      ADMIN_PASSWORD, GLANCE_PASSWORD, DEMO_PASSWORD;
      compute mode also NOVA_URL, PLACEMENT_URL, NEUTRON_URL and
      NOVA_PASSWORD, PLACEMENT_PASSWORD, NEUTRON_PASSWORD.
@@ -61,13 +62,40 @@ grant(admin_role, glance, service_project)
 demo = user("demo", env["DEMO_PASSWORD"], demo_project)
 grant(member_role, demo, demo_project)
 
-image = (first(ks.services.list(type="image"))
-         or ks.services.create("glance", type="image", description="Image service"))
-have = {e.interface for e in ks.endpoints.list(service=image, region=region)}
-for interface in ("public", "internal", "admin"):
-    if interface not in have:
-        ks.endpoints.create(image, env["GLANCE_URL"], interface=interface,
-                            region=region)
+
+# The catalog as it is, in two requests (each one costs the start ~50 ms: Keystone serves one at a time).
+services = {}
+for s in ks.services.list():
+    services.setdefault(s.type, s)
+catalog = ks.endpoints.list()
+have = {(e.service_id, e.region_id, e.interface) for e in catalog}
+
+
+def service(name, kind, **kw):
+    if kind not in services:
+        services[kind] = ks.services.create(name, type=kind, **kw)
+    return services[kind]
+
+
+def endpoints(svc, region_, url):
+    """public, internal and admin endpoints of SVC in REGION_, all at URL."""
+    for interface in ("public", "internal", "admin"):
+        if (svc.id, region_, interface) not in have:
+            ks.endpoints.create(svc, url, interface=interface, region=region_)
+
+
+image = service("glance", "image", description="Image service")
+endpoints(image, region, env["GLANCE_URL"])
+# The second region: a Glance of its own, and the one Keystone listed there too (the URL bootstrap
+# registered in the first), or a client pinned to it (--os-region-name) finds no identity endpoint.
+if env.get("GLANCE2_URL"):
+    region2 = env["REGION2"]
+    if region2 not in {r.id for r in ks.regions.list()}:
+        ks.regions.create(id=region2)
+    endpoints(image, region2, env["GLANCE2_URL"])
+    keystone = services["identity"]
+    endpoints(keystone, region2,
+              next(e.url for e in catalog if e.service_id == keystone.id and e.interface == "public"))
 
 # Compute mode (start.sh --compute): service users and endpoints of Nova, Placement and Neutron.
 if env.get("NOVA_PASSWORD"):
@@ -79,9 +107,4 @@ if env.get("NOVA_PASSWORD"):
         # admin to act for the other services, service to be accepted as a service token sender.
         grant(admin_role, svc_user, service_project)
         grant(role("service"), svc_user, service_project)
-        svc = (first(ks.services.list(type=kind))
-               or ks.services.create(name, type=kind))
-        have = {e.interface for e in ks.endpoints.list(service=svc, region=region)}
-        for interface in ("public", "internal", "admin"):
-            if interface not in have:
-                ks.endpoints.create(svc, url, interface=interface, region=region)
+        endpoints(service(name, kind), region, url)

@@ -24,7 +24,7 @@ lock_state() {
 daemon_pattern() {
   case $1 in
     keystone) printf '%s' "$STATE/etc/keystone-uwsgi.ini" ;;
-    glance)   printf '%s' "$STATE/etc/glance-api.conf" ;;
+    glance|glance2) printf '%s' "$STATE/etc/$1-api.conf" ;;   # RegionOne's, RegionTwo's
     epmd)     printf '%s' "epmd -port" ;;
     *)        printf '%s' "$STATE/" ;;   # compute mode: each names its config or data dir
   esac

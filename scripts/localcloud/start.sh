@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start a real local OpenStack on 127.0.0.1: Keystone (identity v3, under uwsgi) + Glance (image v2,
-# file store), sqlite, no systemd, all state in STATE_DIR. With --compute, also Nova + Placement +
+# file store) in region RegionOne, and a second Glance of its own in region RegionTwo (same Keystone),
+# sqlite, no systemd, all state in STATE_DIR. With --compute, also Nova + Placement +
 # Neutron (+ MariaDB, RabbitMQ, libvirt/QEMU), all of it inside a network namespace of its own.
 #
 # usage: scripts/localcloud/start.sh [--compute] [STATE_DIR]
@@ -10,7 +11,8 @@
 #   everything else goes to stderr:  export OS_CLIENT_CONFIG_FILE=$(start.sh | tail -1)
 #   --compute: the namespace's name is in STATE_DIR/netns; clients run in it (exec.sh STATE_DIR CMD...).
 #   A state dir set up with --compute stays a compute cloud (the option may then be left out).
-# env: KEYSTONE_PORT (5000), GLANCE_PORT (9292) - fixed at first setup;
+#   Region two: openstack --os-region-name RegionTwo (or OS_REGION_NAME); Pulumi: the provider's region.
+# env: KEYSTONE_PORT (5000), GLANCE_PORT (9292), GLANCE2_PORT (9293, RegionTwo) - fixed at first setup;
 #      LOCALCLOUD_TIMEOUT (90) - seconds to wait for Keystone and Glance to answer;
 #      COMPUTE_TIMEOUT (600) - seconds for the compute services; COMPUTE_FLAVOR_DISK_GB (4).
 # Needs the Debian packages in packages.txt (and packages-compute.txt for --compute).
@@ -18,7 +20,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3   # Debian's: a pyenv python3 on PATH cannot import Debian's modules
-REGION=RegionOne
+REGION=RegionOne REGION2=RegionTwo   # glance serves REGION, glance2 REGION2
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
@@ -67,7 +69,7 @@ if ((compute)) && [[ -z ${LOCALCLOUD_NETNS:-} || $LOCALCLOUD_NETNS != "$(cat "$S
     # shellcheck source=compute.sh
     . "$HERE/compute.sh"
     down=()
-    for d in keystone glance "${COMPUTE_DAEMONS[@]}"; do daemon_pid "$d" >/dev/null || down+=("$d"); done
+    for d in keystone glance glance2 "${COMPUTE_DAEMONS[@]}"; do daemon_pid "$d" >/dev/null || down+=("$d"); done
     if ((${#down[@]} == 0)); then
       log "compute cloud already running in $STATE (namespace $(cat "$STATE/netns"))"
       echo "$STATE/clouds.yaml" >&3
@@ -93,11 +95,15 @@ lock_state
 
 port_in_use() { (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Substitute @STATE@, @KEYSTONE_PORT@, @GLANCE_PORT@, @GLANCE_PASSWORD@ in template $1 -> $2.
+# Substitute @STATE@, @KEYSTONE_PORT@, @GLANCE_PORT@, @GLANCE_PASSWORD@, @GLANCE@ in template $1 -> $2.
 render() {
   sed -e "s|@STATE@|$STATE|g" -e "s|@KEYSTONE_PORT@|$KEYSTONE_PORT|g" \
       -e "s|@GLANCE_PORT@|$GLANCE_PORT|g" -e "s|@GLANCE_PASSWORD@|$GLANCE_PASSWORD|g" \
-      "$HERE/$1" >"$2"
+      -e "s|@GLANCE@|${GLANCE:-}|g" "$HERE/$1" >"$2"
+}
+# One template for both Glances: NAME (glance, glance2) names its config, DB, store, lock dir and log.
+render_glance() {  # NAME PORT
+  GLANCE=$1 GLANCE_PORT=$2 render glance-api.conf.in "$STATE/etc/$1-api.conf"
 }
 
 # Run a Python entry point (the console scripts glance-api / glance-manage live in the
@@ -116,12 +122,17 @@ fresh=0
 if ((fresh)); then
   KEYSTONE_PORT=${KEYSTONE_PORT:-5000}
   GLANCE_PORT=${GLANCE_PORT:-9292}
+  GLANCE2_PORT=${GLANCE2_PORT:-9293}
 else
-  want_k=${KEYSTONE_PORT:-} want_g=${GLANCE_PORT:-}
+  want_k=${KEYSTONE_PORT:-} want_g=${GLANCE_PORT:-} want_g2=${GLANCE2_PORT:-}
+  GLANCE2_PORT=
   # shellcheck source=/dev/null
   . "$STATE/settings.env"
-  if [[ -n $want_k && $want_k != "$KEYSTONE_PORT" ]] || [[ -n $want_g && $want_g != "$GLANCE_PORT" ]]; then
-    die "$STATE was set up with KEYSTONE_PORT=$KEYSTONE_PORT GLANCE_PORT=$GLANCE_PORT; use another state dir or stop.sh --purge it"
+  # A state dir from before RegionTwo has neither its Glance nor its catalog entries.
+  [[ -n $GLANCE2_PORT ]] || die "$STATE was set up without RegionTwo's Glance; stop.sh --purge it and start again"
+  if [[ -n $want_k && $want_k != "$KEYSTONE_PORT" ]] || [[ -n $want_g && $want_g != "$GLANCE_PORT" ]] ||
+     [[ -n $want_g2 && $want_g2 != "$GLANCE2_PORT" ]]; then
+    die "$STATE was set up with KEYSTONE_PORT=$KEYSTONE_PORT GLANCE_PORT=$GLANCE_PORT GLANCE2_PORT=$GLANCE2_PORT; use another state dir or stop.sh --purge it"
   fi
 fi
 
@@ -131,12 +142,14 @@ start_keystone() {
     </dev/null >>"$STATE/log/keystone.log" 2>&1 3>&- 8>&-) &
   echo $! >"$STATE/run/keystone.pid"
 }
-start_glance() {
+start_glance_named() {  # NAME: glance (RegionOne) or glance2 (RegionTwo)
   (cd "$STATE" && exec setsid "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' \
-    --config-file "$STATE/etc/glance-api.conf" \
-    </dev/null >>"$STATE/log/glance-api.log" 2>&1 3>&- 8>&-) &
-  echo $! >"$STATE/run/glance.pid"
+    --config-file "$STATE/etc/$1-api.conf" \
+    </dev/null >>"$STATE/log/$1-api.log" 2>&1 3>&- 8>&-) &
+  echo $! >"$STATE/run/$1.pid"
 }
+start_glance() { start_glance_named glance; }
+start_glance2() { start_glance_named glance2; }
 
 # Start daemon NAME unless it is already running from this state dir.
 ensure() {
@@ -169,7 +182,7 @@ wait_ready() {
 }
 
 # Preflight, before any setup job runs: a port held by someone else fails fast.
-for d in keystone:$KEYSTONE_PORT glance:$GLANCE_PORT; do
+for d in keystone:$KEYSTONE_PORT glance:$GLANCE_PORT glance2:$GLANCE2_PORT; do
   name=${d%%:*} port=${d#*:}
   [[ $port =~ ^[0-9]+$ ]] || die "${name^^}_PORT=$port is not a port number"
   daemon_pid "$name" >/dev/null || ! port_in_use "$port" ||
@@ -185,15 +198,16 @@ if ((fresh)); then
     local rc=$?
     ((rc)) || return 0
     for j in $job_glance $job_keystone; do wait "$j" 2>/dev/null || true; done
-    stop_daemon glance; stop_daemon keystone
+    stop_daemon glance2; stop_daemon glance; stop_daemon keystone
   }
   trap on_setup_exit EXIT
   # A setup that died half way left no marker: stop what it started, redo from scratch.
-  stop_daemon keystone; stop_daemon glance
-  rm -rf "${STATE:?}"/{etc,keys,db,glance,lock,run,log,secrets.env,settings.env,clouds.yaml}
-  mkdir -p "$STATE"/{etc,keys,db,glance/{images,staging,tasks},lock,run,log}
+  stop_daemon keystone; stop_daemon glance; stop_daemon glance2
+  rm -rf "${STATE:?}"/{etc,keys,db,glance,glance2,lock,run,log,secrets.env,settings.env,clouds.yaml}
+  mkdir -p "$STATE"/{etc,keys,db,glance{,2}/{images,staging,tasks},lock/glance{,2},run,log}
 
-  printf 'KEYSTONE_PORT=%s\nGLANCE_PORT=%s\n' "$KEYSTONE_PORT" "$GLANCE_PORT" >"$STATE/settings.env"
+  printf 'KEYSTONE_PORT=%s\nGLANCE_PORT=%s\nGLANCE2_PORT=%s\n' "$KEYSTONE_PORT" "$GLANCE_PORT" "$GLANCE2_PORT" \
+    >"$STATE/settings.env"
   {
     printf 'ADMIN_PASSWORD=%s\n' "$(new_password)"
     printf 'GLANCE_PASSWORD=%s\n' "$(new_password)"
@@ -205,12 +219,16 @@ if ((fresh)); then
 
   render keystone.conf.in "$STATE/etc/keystone.conf"
   render keystone-uwsgi.ini.in "$STATE/etc/keystone-uwsgi.ini"
-  render glance-api.conf.in "$STATE/etc/glance-api.conf"
+  render_glance glance "$GLANCE_PORT"
+  render_glance glance2 "$GLANCE2_PORT"
   cp "$HERE/glance-api-paste.ini" "$STATE/etc/glance-api-paste.ini"
 
-  # Glance's schema does not need Keystone: migrate it while Keystone is set up.
+  # Glance's schema does not need Keystone: migrate it while Keystone is set up. A migrated DB holds
+  # the schema and alembic's version only, so glance2 gets a copy of it, not a db_sync (~2 s CPU) of its own.
   (glance_entry glance.cmd.manage --config-file "$STATE/etc/glance-api.conf" db_sync &&
-     set_wal "$STATE/db/glance.sqlite") >"$STATE/log/setup-glance.log" 2>&1 3>&- 8>&- &
+     cp "$STATE/db/glance.sqlite" "$STATE/db/glance2.sqlite" &&
+     set_wal "$STATE/db/glance.sqlite" && set_wal "$STATE/db/glance2.sqlite") \
+    >"$STATE/log/setup-glance.log" 2>&1 3>&- 8>&- &
   job_glance=$!
   # db_sync, fernet_setup, credential_setup, bootstrap with one Keystone import (see file).
   (OS_BOOTSTRAP_PASSWORD=$ADMIN_PASSWORD "$PY" "$HERE/keystone_setup.py" \
@@ -228,16 +246,18 @@ if ((fresh)); then
   ensure keystone "$KEYSTONE_PORT"
   join "$job_glance" glance
   ensure glance "$GLANCE_PORT"   # answers /healthcheck without Keystone
+  ensure glance2 "$GLANCE2_PORT" # imports alongside the first one
   join "$job_keystone" keystone
 
   DEADLINE=$((SECONDS + ${LOCALCLOUD_TIMEOUT:-90}))
   wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"
   KEYSTONE_URL=http://127.0.0.1:$KEYSTONE_PORT/v3 GLANCE_URL=http://127.0.0.1:$GLANCE_PORT \
-  REGION=$REGION ADMIN_PASSWORD=$ADMIN_PASSWORD GLANCE_PASSWORD=$GLANCE_PASSWORD \
-  DEMO_PASSWORD=$DEMO_PASSWORD "$PY" "$HERE/identity.py" 3>&- 8>&- ||
+  REGION=$REGION GLANCE2_URL=http://127.0.0.1:$GLANCE2_PORT REGION2=$REGION2 \
+  ADMIN_PASSWORD=$ADMIN_PASSWORD GLANCE_PASSWORD=$GLANCE_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD "$PY" "$HERE/identity.py" 3>&- 8>&- ||
     { tail -n 30 "$STATE/log/keystone.log" >&2; die "identity data setup (identity.py) failed"; }
   log "identity data done ($(elapsed)s)"
   wait_ready glance "http://127.0.0.1:$GLANCE_PORT/healthcheck" "$STATE/log/glance-api.log"
+  wait_ready glance2 "http://127.0.0.1:$GLANCE2_PORT/healthcheck" "$STATE/log/glance2-api.log"
   trap - EXIT
 else
   log "restarting the local cloud in $STATE"
@@ -245,9 +265,11 @@ else
   . "$STATE/secrets.env"
   ensure keystone "$KEYSTONE_PORT"
   ensure glance "$GLANCE_PORT"
+  ensure glance2 "$GLANCE2_PORT"
   DEADLINE=$((SECONDS + ${LOCALCLOUD_TIMEOUT:-90}))
   wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"
   wait_ready glance "http://127.0.0.1:$GLANCE_PORT/healthcheck" "$STATE/log/glance-api.log"
+  wait_ready glance2 "http://127.0.0.1:$GLANCE2_PORT/healthcheck" "$STATE/log/glance2-api.log"
 fi
 
 # clouds.yaml is rewritten on every start (cheap; repairs a deleted one).
@@ -262,6 +284,7 @@ cloud() {  # name user project password
       user_domain_name: Default
       project_domain_name: Default
     region_name: $REGION
+    regions: [$REGION, $REGION2]
     identity_api_version: 3
     image_api_version: 2
     interface: public
@@ -270,6 +293,8 @@ YAML
 {
   echo "# Written by scripts/localcloud/start.sh for the local cloud in $STATE."
   echo "# local = admin (can make images public); local-demo = ordinary member of project demo."
+  echo "# Both default to $REGION; --os-region-name / OS_REGION_NAME $REGION2 picks the second Glance."
+  echo "# openstacksdk accepts only the regions listed (the first is its default); Pulumi reads region_name."
   echo "clouds:"
   cloud local admin admin "$ADMIN_PASSWORD"
   cloud local-demo demo demo "$DEMO_PASSWORD"
@@ -284,5 +309,5 @@ if ((compute)); then
   log "compute up in $(elapsed)s: nova http://127.0.0.1:$NOVA_PORT, neutron http://127.0.0.1:$NEUTRON_PORT, placement http://127.0.0.1:$PLACEMENT_PORT (namespace $NETNS)"
 fi
 
-log "up in $(elapsed)s: keystone http://127.0.0.1:$KEYSTONE_PORT/v3, glance http://127.0.0.1:$GLANCE_PORT"
+log "up in $(elapsed)s: keystone http://127.0.0.1:$KEYSTONE_PORT/v3, glance http://127.0.0.1:$GLANCE_PORT ($REGION), glance2 http://127.0.0.1:$GLANCE2_PORT ($REGION2)"
 echo "$STATE/clouds.yaml" >&3

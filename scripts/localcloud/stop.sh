@@ -47,7 +47,8 @@ if [[ -e $STATE/netns ]]; then
   networks=$(mysql_ -N -e 'SELECT id FROM neutron.networks' 2>/dev/null) || networks=
   for ((i = ${#COMPUTE_DAEMONS[@]} - 1; i >= 0; i--)); do stop_daemon "${COMPUTE_DAEMONS[i]}"; done
 fi
-# Glance first: it is the one that talks to Keystone.
+# The Glances first: they are the ones that talk to Keystone.
+stop_daemon glance2
 stop_daemon glance
 stop_daemon keystone
 if [[ -n ${NETNS:-} ]]; then

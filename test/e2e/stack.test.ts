@@ -181,13 +181,16 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
 
   it("Glance dying during the upload fails pulumi up clearly, and the next pulumi up converges with no stray images", async () => {
     await set("diskSize", "3072");
-    const known = new Set((await stackImages()).map((i) => i.id));
+    // A new generation uploads hidden.
+    const hiddenImages = async () =>
+      (await glance.images({ hidden: true })).filter((i) => i.name.startsWith("nixos-"));
+    const known = new Set((await hiddenImages()).map((i) => i.id));
     const running = up();
     running.catch(() => undefined);
     let uploading: GlanceImage | undefined;
     for (let i = 0; i < 600 && !uploading; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      uploading = (await stackImages()).find((img) => !known.has(img.id) && img.status === "saving");
+      uploading = (await hiddenImages()).find((img) => !known.has(img.id) && img.status === "saving");
     }
     assert.ok(uploading, "the upload was seen in progress");
     cloud.killGlance();
@@ -209,6 +212,8 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
       `only the stack's image is left: ${JSON.stringify(images.map((i) => [i.id, i.status]))}`,
     );
     assert.equal(images[0].status, "active");
+    // The killed upload was no generation: the rotation deleted it.
+    await assert.rejects(glance.image(uploading.id), /404/);
     first = { id: current, path: await output("imagePath") };
   });
 

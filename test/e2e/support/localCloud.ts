@@ -1,6 +1,7 @@
-// The real Keystone + Glance of scripts/localcloud, on ports of the tests' own so a developer's running
-// local cloud is left alone. Whoever starts it (a test file, the benchmark) also stops it on Ctrl-C or
-// SIGTERM: an interrupted run must not leave Keystone and Glance running.
+// The real Keystone + Glance of scripts/localcloud (RegionOne, and RegionTwo's own Glance), on ports of the
+// tests' own so a developer's running local cloud is left alone. Whoever starts it (a test file, the
+// benchmark) also stops it on Ctrl-C or SIGTERM: an interrupted run must not leave Keystone and the Glances
+// running.
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -9,11 +10,13 @@ import { execa } from "execa";
 import { stopCloudSync, stopOnSignal } from "./stopOnSignal.ts";
 
 const SCRIPTS = fileURLToPath(new URL("../../../scripts/localcloud", import.meta.url));
-const PORTS = { KEYSTONE_PORT: "15000", GLANCE_PORT: "19292" };
+const PORTS = { KEYSTONE_PORT: "15000", GLANCE_PORT: "19292", GLANCE2_PORT: "19293" };
 
 export class LocalCloud {
   readonly state = mkdtempSync(path.join(tmpdir(), "nci-cloud-"));
   readonly glanceUrl = `http://127.0.0.1:${PORTS.GLANCE_PORT}`;
+  /** RegionTwo's Glance (same Keystone; clients pick it with region RegionTwo). */
+  readonly glance2Url = `http://127.0.0.1:${PORTS.GLANCE2_PORT}`;
   cloudsYaml = "";
   private unlisten: (() => void) | undefined;
 
