@@ -83,3 +83,12 @@ export function checkRegions(
   );
   return Promise.all(checks).then(() => undefined);
 }
+
+/** Every lookup the settings need (regions, the test boot's targets in its region), or undefined for none. */
+export function checkCloudTargets(args: ResolvedArgs, opts: pulumi.InvokeOptions): Promise<void> | undefined {
+  const checks: Promise<void>[] = [];
+  if (args.regions.length > 0) checks.push(checkRegions(args.regions, opts));
+  // The test boot runs in the first region (the provider's own without regions).
+  if (args.verify) checks.push(checkVerifyTargets(args.verify, { ...opts, region: args.regions[0] }));
+  return checks.length > 0 ? Promise.all(checks).then(() => undefined) : undefined;
+}

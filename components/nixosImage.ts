@@ -5,10 +5,10 @@ import { buildImage } from "./build.ts";
 import { rotateGenerations } from "./generations.ts";
 import type { ImageInfo } from "./imageInfo.ts";
 import { promoteImage } from "./promote.ts";
-import { publishImage, publishRegions } from "./publish.ts";
+import { publishImage } from "./publish.ts";
 import { shareImage } from "./share.ts";
 import { resolveArgs } from "./validate.ts";
-import { checkRegions, checkVerifyTargets } from "./cloudChecks.ts";
+import { checkCloudTargets } from "./cloudChecks.ts";
 import { testBootOwner, verifyImage } from "./verify.ts";
 import type { VerificationReport } from "./verify.ts";
 
@@ -28,8 +28,9 @@ function gatedDependsOn(
 }
 
 /**
- * A NixOS raw image built with nix-build, published to Glance and, when asked, proven by a test boot that
- * leaves nothing behind, before its visibility is applied.
+ * A NixOS raw image built with nix-build, published to Glance (in each of `regions`) as a new generation and,
+ * when asked, proven by a test boot that leaves nothing behind, before it is made visible, shared, and older
+ * generations are rotated.
  */
 export class NixosImage extends pulumi.ComponentResource {
   /** Glance ID of the newest generation (in the first region, when `regions` are set). */
@@ -49,26 +50,12 @@ export class NixosImage extends pulumi.ComponentResource {
     // Validate before super(): a bad argument must not register even the component itself.
     const resolved = resolveArgs(args);
     // A region, flavor, network or pool that does not exist fails before even the component registers.
-    const invokeOpts = opts?.provider ? { provider: opts.provider } : {};
-    const checks = [
-      ...(resolved.regions.length > 0 ? [checkRegions(resolved.regions, invokeOpts)] : []),
-      ...(resolved.verify
-        ? [checkVerifyTargets(resolved.verify, { ...invokeOpts, region: publishRegions(resolved)[0].region })]
-        : []),
-    ];
+    const checks = checkCloudTargets(resolved, opts?.provider ? { provider: opts.provider } : {});
     super(
       "nixos-cloud-image:index:NixosImage",
       name,
       {},
-      checks.length > 0
-        ? {
-            ...opts,
-            dependsOn: gatedDependsOn(
-              Promise.all(checks).then(() => undefined),
-              opts?.dependsOn,
-            ),
-          }
-        : opts,
+      checks ? { ...opts, dependsOn: gatedDependsOn(checks, opts?.dependsOn) } : opts,
     );
 
     // build → publish (each region) → verify (in the first) → promote → share → rotate: no stage looks back.

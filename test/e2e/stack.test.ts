@@ -123,7 +123,7 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     ],
   ];
   for (const [what, change, undo] of edits) {
-    it(`a change of ${what} makes pulumi preview replace the build and the image, and nothing else`, async () => {
+    it(`a change of ${what} makes pulumi preview replace the build, the image and its promotion, and run the rotation: nothing else`, async () => {
       await change();
       const ops = changed(await plannedOps(stack));
       await undo();
