@@ -4,6 +4,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import {
   captureOptions,
   childrenOf,
+  dependsOnNames,
   invoked,
   optionsOf,
   registeredNamed,
@@ -15,12 +16,6 @@ const verify = { flavorName: "m1.small", networkName: "private", sshSourceCidr: 
 const P1 = "0123456789abcdef0123456789abcdef";
 const P2 = "fedcba9876543210fedcba9876543210";
 const opts = { transformations: [captureOptions] };
-
-async function dependsOnNames(name: string): Promise<string[]> {
-  const dependsOn = (optionsOf.get(name)?.dependsOn ?? []) as pulumi.Resource[];
-  const urns = await Promise.all(dependsOn.map((r) => valueOf(r.urn)));
-  return urns.map((u) => u!.split("::").pop()!);
-}
 
 describe("NixosImage lifecycle (mocked engine)", () => {
   let NixosImage: typeof import("../../components/index.ts").NixosImage;

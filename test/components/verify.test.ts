@@ -9,6 +9,7 @@ import {
   registeredNamed,
   fakeReport,
   invoked,
+  dependsOnNames,
 } from "../support/pulumiMocks.ts";
 
 const verify = { flavorName: "m1.small", networkName: "private", sshSourceCidr: "203.0.113.7/32" };
@@ -103,23 +104,13 @@ describe("NixosImage with verify (mocked engine)", () => {
       visibility: "public",
       openstack: { cloud: "prod-east", password: "s3cret-pw" },
     });
-    const dependsOn = optionsOf.get("pub-promote")?.dependsOn as pulumi.Resource[];
-    const names = await Promise.all(dependsOn.map((r) => valueOf(r.urn)));
-    assert.deepEqual(
-      names.map((u) => u?.split("::").pop()),
-      ["pub-image", "pub-verify"],
-    );
+    assert.deepEqual(await dependsOnNames("pub-promote"), ["pub-image", "pub-verify"]);
   });
 
   it("without verify, promotes right after the upload and adds no test boot", async () => {
     new NixosImage("direct", { visibility: "public" }, { transformations: [captureOptions] });
     await registeredNamed("direct-generations");
-    const dependsOn = optionsOf.get("direct-promote")?.dependsOn as pulumi.Resource[];
-    const names = await Promise.all(dependsOn.map((r) => valueOf(r.urn)));
-    assert.deepEqual(
-      names.map((u) => u?.split("::").pop()),
-      ["direct-image"],
-    );
+    assert.deepEqual(await dependsOnNames("direct-promote"), ["direct-image"]);
     assert.deepEqual(
       childrenOf("direct")
         .filter((r) => r.type === "command:local:Command")

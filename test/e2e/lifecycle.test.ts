@@ -10,7 +10,7 @@ import { imageProperties } from "../../components/properties.ts";
 import { Glance } from "./support/glance.ts";
 import type { GlanceImage } from "./support/glance.ts";
 import { LocalCloud } from "./support/localCloud.ts";
-import { changed, makeProject, makeStack, plannedOps } from "./support/project.ts";
+import { changed, fixtureStack, makeProject, plannedOps } from "./support/project.ts";
 import type { Project } from "./support/project.ts";
 
 const NS = "nixos-cloud-image";
@@ -60,14 +60,7 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     demo = new Glance(cloudsYaml, cloud.glanceUrl, "local-demo");
     demoProject = await demo.projectId();
     project = makeProject();
-    stack = await makeStack(project, "lifecycle", { OS_CLIENT_CONFIG_FILE: cloudsYaml });
-    const password = readFileSync(cloudsYaml, "utf8").match(/password: *"?([^"\n]+)"?/)![1];
-    await stack.setAllConfig({
-      "openstack:cloud": { value: "local" },
-      "openstack:password": { value: password, secret: true },
-      [`${NS}:source`]: { value: project.fixture },
-      [`${NS}:diskSize`]: { value: "1024" },
-    });
+    ({ stack } = await fixtureStack(project, "lifecycle", cloudsYaml));
   });
 
   after(async function () {

@@ -8,11 +8,10 @@ import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import { Glance } from "./support/glance.ts";
 import type { GlanceImage } from "./support/glance.ts";
 import { LocalCloud } from "./support/localCloud.ts";
-import { changed, makeProject, makeStack, plannedOps } from "./support/project.ts";
+import { changed, fixtureStack, makeProject, plannedOps } from "./support/project.ts";
 import type { Project } from "./support/project.ts";
 
 const NS = "nixos-cloud-image";
-const PASSWORD_KEY = "openstack:password";
 
 function md5(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -50,15 +49,7 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     glance = new Glance(cloudsYaml, cloud.glanceUrl);
     assert.deepEqual(await stackImages(), [], "a fresh Glance has no NixOS images");
     project = makeProject();
-    stack = await makeStack(project, "e2e", { OS_CLIENT_CONFIG_FILE: cloudsYaml });
-    // The provider's password as a secret config value: the state must never hold it in plain text.
-    password = readFileSync(cloudsYaml, "utf8").match(/password: *"?([^"\n]+)"?/)![1];
-    await stack.setAllConfig({
-      "openstack:cloud": { value: "local" },
-      [PASSWORD_KEY]: { value: password, secret: true },
-      [`${NS}:source`]: { value: project.fixture },
-      [`${NS}:diskSize`]: { value: "1024" },
-    });
+    ({ stack, password } = await fixtureStack(project, "e2e", cloudsYaml));
   });
 
   after(async function () {

@@ -123,6 +123,13 @@ export async function valueOf<T>(output: pulumi.Output<T>): Promise<T | undefine
   return (await internal.isKnown) ? value : undefined;
 }
 
+/** The names of the resources a child was given as dependsOn, in order. */
+export async function dependsOnNames(name: string): Promise<string[]> {
+  const dependsOn = (optionsOf.get(name)?.dependsOn ?? []) as pulumi.Resource[];
+  const urns = await Promise.all(dependsOn.map((r) => valueOf(r.urn)));
+  return urns.map((u) => u!.split("::").pop()!);
+}
+
 /** The registered resources whose name starts with the component's name. */
 export function childrenOf(name: string): Registered[] {
   return registered.filter((r) => r.name === name || r.name.startsWith(`${name}-`));

@@ -1,6 +1,6 @@
 // A throwaway copy of this project (sharing node_modules) with its own file backend, so the e2e tier never
 // writes stack files or state into the checkout.
-import { cpSync, mkdtempSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +66,26 @@ export async function makeStack(
       },
     },
   );
+}
+
+/**
+ * A stack of the project on the local cloud of `cloudsYaml` that builds the fixture image (1024 MiB), with the
+ * provider's password as a secret config value: the state must never hold it in plain text.
+ */
+export async function fixtureStack(
+  project: Project,
+  name: string,
+  cloudsYaml: string,
+): Promise<{ stack: Stack; password: string }> {
+  const stack = await makeStack(project, name, { OS_CLIENT_CONFIG_FILE: cloudsYaml });
+  const password = readFileSync(cloudsYaml, "utf8").match(/password: *"?([^"\n]+)"?/)![1];
+  await stack.setAllConfig({
+    "openstack:cloud": { value: "local" },
+    "openstack:password": { value: password, secret: true },
+    "nixos-cloud-image:source": { value: project.fixture },
+    "nixos-cloud-image:diskSize": { value: "1024" },
+  });
+  return { stack, password };
 }
 
 /** A replacement is planned as three steps; they all mean "replace". */
