@@ -6,7 +6,8 @@ One Python process with one token does all of it in ~1-2 s; the same through sep
 Passwords come from the environment, not argv, so they do not show up in `ps`.
 
 Env: KEYSTONE_URL (http://127.0.0.1:5000/v3), GLANCE_URL, REGION,
-     GLANCE2_URL and REGION2 (the second region; left out, it is not touched),
+     EXTRA_GLANCES (the other regions' Glances: "RegionTwo=http://...,RegionThree=http://...";
+     a region left out is not touched),
      ADMIN_PASSWORD, GLANCE_PASSWORD, DEMO_PASSWORD;
      compute mode also NOVA_URL, PLACEMENT_URL, NEUTRON_URL and
      NOVA_PASSWORD, PLACEMENT_PASSWORD, NEUTRON_PASSWORD.
@@ -86,16 +87,18 @@ def endpoints(svc, region_, url):
 
 image = service("glance", "image", description="Image service")
 endpoints(image, region, env["GLANCE_URL"])
-# The second region: a Glance of its own, and the one Keystone listed there too (the URL bootstrap
-# registered in the first), or a client pinned to it (--os-region-name) finds no identity endpoint.
-if env.get("GLANCE2_URL"):
-    region2 = env["REGION2"]
-    if region2 not in {r.id for r in ks.regions.list()}:
-        ks.regions.create(id=region2)
-    endpoints(image, region2, env["GLANCE2_URL"])
+# The other regions: each a Glance of its own, and the one Keystone listed there too (the URL bootstrap
+# registered in the first), or a client pinned to one (--os-region-name) finds no identity endpoint.
+extra = [item.split("=", 1) for item in env.get("EXTRA_GLANCES", "").split(",") if item]
+if extra:
+    regions = {r.id for r in ks.regions.list()}
     keystone = services["identity"]
-    endpoints(keystone, region2,
-              next(e.url for e in catalog if e.service_id == keystone.id and e.interface == "public"))
+    keystone_url = next(e.url for e in catalog if e.service_id == keystone.id and e.interface == "public")
+    for region_, url in extra:
+        if region_ not in regions:
+            ks.regions.create(id=region_)
+        endpoints(image, region_, url)
+        endpoints(keystone, region_, keystone_url)
 
 # Compute mode (start.sh --compute): service users and endpoints of Nova, Placement and Neutron.
 if env.get("NOVA_PASSWORD"):

@@ -19,12 +19,26 @@ lock_state() {
   flock -w "${LOCALCLOUD_LOCK_TIMEOUT:-300}" 8 || die "another start.sh/stop.sh holds $STATE/.localcloud-lock"
 }
 
+# The regions, in catalog order. Region I has a Glance of its own, daemon glanceI on GLANCEI_PORT, except
+# RegionOne's: glance on GLANCE_PORT. start.sh runs the first LOCALCLOUD_REGIONS of them (2 by default).
+REGION_NAMES=(RegionOne RegionTwo RegionThree RegionFour RegionFive)
+glance_names() {  # N: the Glance daemons of the first N regions, one a line
+  local i
+  echo glance
+  for ((i = 2; i <= $1; i++)); do echo "glance$i"; done
+}
+stop_glances() {  # every Glance a state dir can have, the other regions' first (stop_daemon: see below)
+  local i
+  for ((i = ${#REGION_NAMES[@]}; i >= 2; i--)); do stop_daemon "glance$i"; done
+  stop_daemon glance
+}
+
 # The daemons: name -> a string their command line contains (it includes $STATE, except epmd's, which is
 # told apart by its recorded session alone).
 daemon_pattern() {
   case $1 in
     keystone) printf '%s' "$STATE/etc/keystone-uwsgi.ini" ;;
-    glance|glance2) printf '%s' "$STATE/etc/$1-api.conf" ;;   # RegionOne's, RegionTwo's
+    glance|glance[2-9]) printf '%s' "$STATE/etc/$1-api.conf" ;;   # RegionOne's, the other regions'
     epmd)     printf '%s' "epmd -port" ;;
     *)        printf '%s' "$STATE/" ;;   # compute mode: each names its config or data dir
   esac

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Start a real local OpenStack on 127.0.0.1: Keystone (identity v3, under uwsgi) + Glance (image v2,
-# file store) in region RegionOne, and a second Glance of its own in region RegionTwo (same Keystone),
-# sqlite, no systemd, all state in STATE_DIR. With --compute, also Nova + Placement +
-# Neutron (+ MariaDB, RabbitMQ, libvirt/QEMU), all of it inside a network namespace of its own.
+# file store) in region RegionOne, and in each further region (RegionTwo, RegionThree, ...) a Glance of its
+# own on the same Keystone; sqlite, no systemd, all state in STATE_DIR. With --compute, also Nova + Placement
+# + Neutron (+ MariaDB, RabbitMQ, libvirt/QEMU), all of it inside a network namespace of its own.
 #
 # usage: scripts/localcloud/start.sh [--compute] [STATE_DIR]
 #   STATE_DIR defaults to ${LOCALCLOUD_STATE:-/tmp/nixos-cloud-image-localcloud}.
@@ -11,8 +11,9 @@
 #   everything else goes to stderr:  export OS_CLIENT_CONFIG_FILE=$(start.sh | tail -1)
 #   --compute: the namespace's name is in STATE_DIR/netns; clients run in it (exec.sh STATE_DIR CMD...).
 #   A state dir set up with --compute stays a compute cloud (the option may then be left out).
-#   Region two: openstack --os-region-name RegionTwo (or OS_REGION_NAME); Pulumi: the provider's region.
-# env: KEYSTONE_PORT (5000), GLANCE_PORT (9292), GLANCE2_PORT (9293, RegionTwo) - fixed at first setup;
+#   Other regions: openstack --os-region-name RegionTwo (or OS_REGION_NAME); Pulumi: the provider's region.
+# env: KEYSTONE_PORT (5000), GLANCE_PORT (9292), LOCALCLOUD_REGIONS (2: RegionOne, RegionTwo; 1 to 5),
+#      GLANCE2_PORT .. GLANCE5_PORT (GLANCE_PORT+1 .., for RegionTwo .. RegionFive) - fixed at first setup;
 #      LOCALCLOUD_TIMEOUT (90) - seconds to wait for Keystone and Glance to answer;
 #      COMPUTE_TIMEOUT (600) - seconds for the compute services; COMPUTE_FLAVOR_DISK_GB (4).
 # Needs the Debian packages in packages.txt (and packages-compute.txt for --compute).
@@ -20,15 +21,15 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3   # Debian's: a pyenv python3 on PATH cannot import Debian's modules
-REGION=RegionOne REGION2=RegionTwo   # glance serves REGION, glance2 REGION2
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+REGION=${REGION_NAMES[0]}   # glance's, the default one; the others' Glances: see lib.sh
 
 compute=0 STATE=
 for arg; do
   case $arg in
     --compute) compute=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) die "unknown option $arg" ;;
     *) [[ -z $STATE ]] || die "more than one STATE_DIR given"; STATE=$arg ;;
   esac
@@ -68,8 +69,10 @@ if ((compute)) && [[ -z ${LOCALCLOUD_NETNS:-} || $LOCALCLOUD_NETNS != "$(cat "$S
     # of the `ip netns exec` that started the others.
     # shellcheck source=compute.sh
     . "$HERE/compute.sh"
+    n=$(sed -n 's/^LOCALCLOUD_REGIONS=//p' "$STATE/settings.env")   # none recorded: 2 (see below)
+    mapfile -t glances < <(glance_names "${n:-2}")
     down=()
-    for d in keystone glance glance2 "${COMPUTE_DAEMONS[@]}"; do daemon_pid "$d" >/dev/null || down+=("$d"); done
+    for d in keystone "${glances[@]}" "${COMPUTE_DAEMONS[@]}"; do daemon_pid "$d" >/dev/null || down+=("$d"); done
     if ((${#down[@]} == 0)); then
       log "compute cloud already running in $STATE (namespace $(cat "$STATE/netns"))"
       echo "$STATE/clouds.yaml" >&3
@@ -101,7 +104,7 @@ render() {
       -e "s|@GLANCE_PORT@|$GLANCE_PORT|g" -e "s|@GLANCE_PASSWORD@|$GLANCE_PASSWORD|g" \
       -e "s|@GLANCE@|${GLANCE:-}|g" "$HERE/$1" >"$2"
 }
-# One template for both Glances: NAME (glance, glance2) names its config, DB, store, lock dir and log.
+# One template for all Glances: NAME (glance, glance2, ...) names its config, DB, store, lock dir and log.
 render_glance() {  # NAME PORT
   GLANCE=$1 GLANCE_PORT=$2 render glance-api.conf.in "$STATE/etc/$1-api.conf"
 }
@@ -110,8 +113,8 @@ render_glance() {  # NAME PORT
 # service packages, which are not installed).
 glance_entry() { local mod=$1; shift; "$PY" -c "import sys; from $mod import main; sys.exit(main())" "$@"; }
 
-set_wal() {  # sqlite WAL: readers do not block the writer ("database is locked")
-  "$PY" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=WAL")' "$1"
+set_wal() {  # DB...: sqlite WAL, so that readers do not block the writer ("database is locked")
+  "$PY" -c 'import sqlite3, sys; [sqlite3.connect(f).execute("PRAGMA journal_mode=WAL") for f in sys.argv[1:]]' "$@"
 }
 
 new_password() { "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))'; }
@@ -122,19 +125,38 @@ fresh=0
 if ((fresh)); then
   KEYSTONE_PORT=${KEYSTONE_PORT:-5000}
   GLANCE_PORT=${GLANCE_PORT:-9292}
-  GLANCE2_PORT=${GLANCE2_PORT:-9293}
+  LOCALCLOUD_REGIONS=${LOCALCLOUD_REGIONS:-2}
+  [[ $LOCALCLOUD_REGIONS =~ ^[1-9]$ && $LOCALCLOUD_REGIONS -le ${#REGION_NAMES[@]} ]] ||
+    die "LOCALCLOUD_REGIONS=$LOCALCLOUD_REGIONS: give 1 to ${#REGION_NAMES[@]}"
+  [[ $GLANCE_PORT =~ ^[0-9]+$ ]] || die "GLANCE_PORT=$GLANCE_PORT is not a port number"
+  for ((i = 2; i <= LOCALCLOUD_REGIONS; i++)); do
+    v=GLANCE${i}_PORT
+    printf -v "$v" %s "${!v:-$((GLANCE_PORT + i - 1))}"
+  done
 else
-  want_k=${KEYSTONE_PORT:-} want_g=${GLANCE_PORT:-} want_g2=${GLANCE2_PORT:-}
-  GLANCE2_PORT=
+  # The environment may repeat the recorded settings, not change them.
+  declare -A want=()
+  for v in KEYSTONE_PORT GLANCE_PORT LOCALCLOUD_REGIONS GLANCE{2..9}_PORT; do
+    [[ -z ${!v:-} ]] || want[$v]=${!v}
+    unset "$v"
+  done
   # shellcheck source=/dev/null
   . "$STATE/settings.env"
-  # A state dir from before RegionTwo has neither its Glance nor its catalog entries.
-  [[ -n $GLANCE2_PORT ]] || die "$STATE was set up without RegionTwo's Glance; stop.sh --purge it and start again"
-  if [[ -n $want_k && $want_k != "$KEYSTONE_PORT" ]] || [[ -n $want_g && $want_g != "$GLANCE_PORT" ]] ||
-     [[ -n $want_g2 && $want_g2 != "$GLANCE2_PORT" ]]; then
-    die "$STATE was set up with KEYSTONE_PORT=$KEYSTONE_PORT GLANCE_PORT=$GLANCE_PORT GLANCE2_PORT=$GLANCE2_PORT; use another state dir or stop.sh --purge it"
-  fi
+  # Set up before LOCALCLOUD_REGIONS: two regions. Before RegionTwo: neither its Glance nor its catalog entries.
+  [[ -n ${LOCALCLOUD_REGIONS:-}${GLANCE2_PORT:-} ]] ||
+    die "$STATE was set up without RegionTwo's Glance; stop.sh --purge it and start again"
+  LOCALCLOUD_REGIONS=${LOCALCLOUD_REGIONS:-2}
+  for v in "${!want[@]}"; do
+    # ${!v:-...}: the port of a region this cloud does not have does not matter.
+    [[ ${want[$v]} == "${!v:-${want[$v]}}" ]] ||
+      die "$STATE was set up with $(paste -sd' ' "$STATE/settings.env"); use another state dir or stop.sh --purge it"
+  done
 fi
+# The regions and their Glances (lib.sh), and every daemon's port.
+REGIONS=("${REGION_NAMES[@]:0:LOCALCLOUD_REGIONS}")
+mapfile -t GLANCES < <(glance_names "$LOCALCLOUD_REGIONS")
+declare -A PORT=([keystone]=$KEYSTONE_PORT)
+for g in "${GLANCES[@]}"; do v=${g^^}_PORT; PORT[$g]=${!v}; done
 
 start_keystone() {
   # cd: the daemons must not pin the caller's working directory.
@@ -142,14 +164,12 @@ start_keystone() {
     </dev/null >>"$STATE/log/keystone.log" 2>&1 3>&- 8>&-) &
   echo $! >"$STATE/run/keystone.pid"
 }
-start_glance_named() {  # NAME: glance (RegionOne) or glance2 (RegionTwo)
+start_glance() {  # NAME: glance (RegionOne), glance2 (RegionTwo), ...
   (cd "$STATE" && exec setsid "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' \
     --config-file "$STATE/etc/$1-api.conf" \
     </dev/null >>"$STATE/log/$1-api.log" 2>&1 3>&- 8>&-) &
   echo $! >"$STATE/run/$1.pid"
 }
-start_glance() { start_glance_named glance; }
-start_glance2() { start_glance_named glance2; }
 
 # Start daemon NAME unless it is already running from this state dir.
 ensure() {
@@ -157,7 +177,7 @@ ensure() {
   if pid=$(daemon_pid "$name"); then log "$name already running (pid $pid)"; return; fi
   stop_daemon "$name"   # leftovers of a dead daemon (an orphaned uwsgi worker), stale pidfile
   port_in_use "$port" && die "port $port is taken by another process"
-  "start_$name"
+  if [[ $name == glance* ]]; then start_glance "$name"; else "start_$name"; fi
   log "started $name (pid $(cat "$STATE/run/$name.pid"), 127.0.0.1:$port)"
 }
 
@@ -180,10 +200,15 @@ wait_ready() {
   done
   log "$name ready: $url"
 }
+ensure_glances() { local g; for g in "${GLANCES[@]}"; do ensure "$g" "${PORT[$g]}"; done; }
+wait_glances() {
+  local g
+  for g in "${GLANCES[@]}"; do wait_ready "$g" "http://127.0.0.1:${PORT[$g]}/healthcheck" "$STATE/log/$g-api.log"; done
+}
 
 # Preflight, before any setup job runs: a port held by someone else fails fast.
-for d in keystone:$KEYSTONE_PORT glance:$GLANCE_PORT glance2:$GLANCE2_PORT; do
-  name=${d%%:*} port=${d#*:}
+for name in keystone "${GLANCES[@]}"; do
+  port=${PORT[$name]}
   [[ $port =~ ^[0-9]+$ ]] || die "${name^^}_PORT=$port is not a port number"
   daemon_pid "$name" >/dev/null || ! port_in_use "$port" ||
     die "port $port is taken by another process; free it, or use a fresh state dir with ${name^^}_PORT set"
@@ -198,16 +223,19 @@ if ((fresh)); then
     local rc=$?
     ((rc)) || return 0
     for j in $job_glance $job_keystone; do wait "$j" 2>/dev/null || true; done
-    stop_daemon glance2; stop_daemon glance; stop_daemon keystone
+    stop_glances; stop_daemon keystone
   }
   trap on_setup_exit EXIT
   # A setup that died half way left no marker: stop what it started, redo from scratch.
-  stop_daemon keystone; stop_daemon glance; stop_daemon glance2
-  rm -rf "${STATE:?}"/{etc,keys,db,glance,glance2,lock,run,log,secrets.env,settings.env,clouds.yaml}
-  mkdir -p "$STATE"/{etc,keys,db,glance{,2}/{images,staging,tasks},lock/glance{,2},run,log}
+  stop_daemon keystone; stop_glances
+  rm -rf "${STATE:?}"/{etc,keys,db,glance,glance[2-9],lock,run,log,secrets.env,settings.env,clouds.yaml}
+  mkdir -p "$STATE"/{etc,keys,db,run,log}
+  for g in "${GLANCES[@]}"; do mkdir -p "$STATE/$g"/{images,staging,tasks} "$STATE/lock/$g"; done
 
-  printf 'KEYSTONE_PORT=%s\nGLANCE_PORT=%s\nGLANCE2_PORT=%s\n' "$KEYSTONE_PORT" "$GLANCE_PORT" "$GLANCE2_PORT" \
-    >"$STATE/settings.env"
+  {
+    printf 'KEYSTONE_PORT=%s\nGLANCE_PORT=%s\nLOCALCLOUD_REGIONS=%s\n' "$KEYSTONE_PORT" "$GLANCE_PORT" "$LOCALCLOUD_REGIONS"
+    for g in "${GLANCES[@]:1}"; do printf '%s_PORT=%s\n' "${g^^}" "${PORT[$g]}"; done
+  } >"$STATE/settings.env"
   {
     printf 'ADMIN_PASSWORD=%s\n' "$(new_password)"
     printf 'GLANCE_PASSWORD=%s\n' "$(new_password)"
@@ -219,15 +247,15 @@ if ((fresh)); then
 
   render keystone.conf.in "$STATE/etc/keystone.conf"
   render keystone-uwsgi.ini.in "$STATE/etc/keystone-uwsgi.ini"
-  render_glance glance "$GLANCE_PORT"
-  render_glance glance2 "$GLANCE2_PORT"
+  for g in "${GLANCES[@]}"; do render_glance "$g" "${PORT[$g]}"; done
   cp "$HERE/glance-api-paste.ini" "$STATE/etc/glance-api-paste.ini"
 
   # Glance's schema does not need Keystone: migrate it while Keystone is set up. A migrated DB holds
-  # the schema and alembic's version only, so glance2 gets a copy of it, not a db_sync (~2 s CPU) of its own.
+  # the schema and alembic's version only, so glance2.. get a copy of it, not a db_sync (~2 s CPU) each.
+  dbs=()
+  for g in "${GLANCES[@]}"; do dbs+=("$STATE/db/$g.sqlite"); done
   (glance_entry glance.cmd.manage --config-file "$STATE/etc/glance-api.conf" db_sync &&
-     cp "$STATE/db/glance.sqlite" "$STATE/db/glance2.sqlite" &&
-     set_wal "$STATE/db/glance.sqlite" && set_wal "$STATE/db/glance2.sqlite") \
+     for db in "${dbs[@]:1}"; do cp "${dbs[0]}" "$db" || exit; done && set_wal "${dbs[@]}") \
     >"$STATE/log/setup-glance.log" 2>&1 3>&- 8>&- &
   job_glance=$!
   # db_sync, fernet_setup, credential_setup, bootstrap with one Keystone import (see file).
@@ -245,34 +273,35 @@ if ((fresh)); then
   # imports while the setup jobs run; only identity.py below needs the bootstrap done.
   ensure keystone "$KEYSTONE_PORT"
   join "$job_glance" glance
-  ensure glance "$GLANCE_PORT"   # answers /healthcheck without Keystone
-  ensure glance2 "$GLANCE2_PORT" # imports alongside the first one
+  ensure_glances   # they answer /healthcheck without Keystone, and import side by side
   join "$job_keystone" keystone
 
   DEADLINE=$((SECONDS + ${LOCALCLOUD_TIMEOUT:-90}))
   wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"
+  extra_glances=
+  for ((i = 1; i < LOCALCLOUD_REGIONS; i++)); do
+    extra_glances+=${extra_glances:+,}${REGIONS[i]}=http://127.0.0.1:${PORT[${GLANCES[i]}]}
+  done
   KEYSTONE_URL=http://127.0.0.1:$KEYSTONE_PORT/v3 GLANCE_URL=http://127.0.0.1:$GLANCE_PORT \
-  REGION=$REGION GLANCE2_URL=http://127.0.0.1:$GLANCE2_PORT REGION2=$REGION2 \
+  REGION=$REGION EXTRA_GLANCES=$extra_glances \
   ADMIN_PASSWORD=$ADMIN_PASSWORD GLANCE_PASSWORD=$GLANCE_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD "$PY" "$HERE/identity.py" 3>&- 8>&- ||
     { tail -n 30 "$STATE/log/keystone.log" >&2; die "identity data setup (identity.py) failed"; }
   log "identity data done ($(elapsed)s)"
-  wait_ready glance "http://127.0.0.1:$GLANCE_PORT/healthcheck" "$STATE/log/glance-api.log"
-  wait_ready glance2 "http://127.0.0.1:$GLANCE2_PORT/healthcheck" "$STATE/log/glance2-api.log"
+  wait_glances
   trap - EXIT
 else
   log "restarting the local cloud in $STATE"
   # shellcheck source=/dev/null
   . "$STATE/secrets.env"
   ensure keystone "$KEYSTONE_PORT"
-  ensure glance "$GLANCE_PORT"
-  ensure glance2 "$GLANCE2_PORT"
+  ensure_glances
   DEADLINE=$((SECONDS + ${LOCALCLOUD_TIMEOUT:-90}))
   wait_ready keystone "http://127.0.0.1:$KEYSTONE_PORT/v3" "$STATE/log/keystone.log"
-  wait_ready glance "http://127.0.0.1:$GLANCE_PORT/healthcheck" "$STATE/log/glance-api.log"
-  wait_ready glance2 "http://127.0.0.1:$GLANCE2_PORT/healthcheck" "$STATE/log/glance2-api.log"
+  wait_glances
 fi
 
 # clouds.yaml is rewritten on every start (cheap; repairs a deleted one).
+printf -v regions_list '%s, ' "${REGIONS[@]}"
 cloud() {  # name user project password
   cat <<YAML
   $1:
@@ -284,7 +313,7 @@ cloud() {  # name user project password
       user_domain_name: Default
       project_domain_name: Default
     region_name: $REGION
-    regions: [$REGION, $REGION2]
+    regions: [${regions_list%, }]
     identity_api_version: 3
     image_api_version: 2
     interface: public
@@ -293,7 +322,7 @@ YAML
 {
   echo "# Written by scripts/localcloud/start.sh for the local cloud in $STATE."
   echo "# local = admin (can make images public); local-demo = ordinary member of project demo."
-  echo "# Both default to $REGION; --os-region-name / OS_REGION_NAME $REGION2 picks the second Glance."
+  echo "# Both default to $REGION; --os-region-name / OS_REGION_NAME picks another region's Glance."
   echo "# openstacksdk accepts only the regions listed (the first is its default); Pulumi reads region_name."
   echo "clouds:"
   cloud local admin admin "$ADMIN_PASSWORD"
@@ -309,5 +338,7 @@ if ((compute)); then
   log "compute up in $(elapsed)s: nova http://127.0.0.1:$NOVA_PORT, neutron http://127.0.0.1:$NEUTRON_PORT, placement http://127.0.0.1:$PLACEMENT_PORT (namespace $NETNS)"
 fi
 
-log "up in $(elapsed)s: keystone http://127.0.0.1:$KEYSTONE_PORT/v3, glance http://127.0.0.1:$GLANCE_PORT ($REGION), glance2 http://127.0.0.1:$GLANCE2_PORT ($REGION2)"
+up="keystone http://127.0.0.1:$KEYSTONE_PORT/v3"
+for i in "${!GLANCES[@]}"; do up+=", ${GLANCES[i]} http://127.0.0.1:${PORT[${GLANCES[i]}]} (${REGIONS[i]})"; done
+log "up in $(elapsed)s: $up"
 echo "$STATE/clouds.yaml" >&3

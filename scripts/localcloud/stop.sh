@@ -48,8 +48,7 @@ if [[ -e $STATE/netns ]]; then
   for ((i = ${#COMPUTE_DAEMONS[@]} - 1; i >= 0; i--)); do stop_daemon "${COMPUTE_DAEMONS[i]}"; done
 fi
 # The Glances first: they are the ones that talk to Keystone.
-stop_daemon glance2
-stop_daemon glance
+stop_glances
 stop_daemon keystone
 if [[ -n ${NETNS:-} ]]; then
   sweep_leftovers "$NETNS"
