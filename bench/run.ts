@@ -1,7 +1,8 @@
 // npm run bench: upload throughput of `pulumi up` against a plain curl PUT of the same 1 GiB file, the
 // provider's peak memory during that upload, the overhead of a no-op up/preview of this stack against
 // an empty program with the same plugins, and (bench/verify.ts, on the local compute cloud) the test boot
-// against the guest's own boot. Every ratio uses a baseline measured in the same run.
+// against the guest's own boot, and (bench/regions.ts) a publish to three regions against one. Every ratio
+// uses a baseline measured in the same run.
 // BENCH_VERIFY=0 leaves out the compute cloud part (a few minutes of TCG guests).
 import { mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -12,6 +13,7 @@ import { Glance } from "../test/e2e/support/glance.ts";
 import { LocalCloud } from "../test/e2e/support/localCloud.ts";
 import { makeProject, makeStack } from "../test/e2e/support/project.ts";
 import { withPeakRss } from "./peakRss.ts";
+import { benchRegions } from "./regions.ts";
 import { timedStep } from "./timedStep.ts";
 import { benchVerify } from "./verify.ts";
 
@@ -57,7 +59,8 @@ function emptyProgram(projectDir: string): string {
 }
 
 async function main() {
-  const cloud = new LocalCloud();
+  // Three regions, each with a Glance of its own, for the regions figure.
+  const cloud = new LocalCloud(3);
   const project = makeProject();
   try {
     const cloudsYaml = await cloud.start();
@@ -127,6 +130,7 @@ async function main() {
     }
     await stack.destroy();
     await empty.destroy();
+    const regions = await benchRegions(project, env, source, log);
 
     const identityStart = performance.now();
     for (let i = 0; i < 100; i++)
@@ -152,6 +156,9 @@ async function main() {
       emptyPreviewSeconds: Number(median(emptyPreviews).toFixed(2)),
       previewRatio: Number((median(stackPreviews) / median(emptyPreviews)).toFixed(3)),
       buildIdentityMs: Number(identityMs.toFixed(3)),
+      oneRegionUpSeconds: Number(regions.one.toFixed(1)),
+      threeRegionUpSeconds: Number(regions.three.toFixed(1)),
+      threeRegionRatio: Number((regions.three / regions.one).toFixed(3)),
     };
     console.log(
       `transfer (Glance's time for the PUT): provider ${figures.glancePutSecondsProvider} s vs curl ${figures.glancePutSecondsCurl} s = ${figures.transferRatio} (goal >= 0.9)`,
@@ -165,6 +172,9 @@ async function main() {
     );
     console.log(
       `preview: ${figures.previewSeconds} s vs empty program ${figures.emptyPreviewSeconds} s = ${figures.previewRatio}; build identity ${figures.buildIdentityMs} ms`,
+    );
+    console.log(
+      `publish of the 1 GiB image (pulumi up, build cached): three regions ${figures.threeRegionUpSeconds} s vs one ${figures.oneRegionUpSeconds} s = ${figures.threeRegionRatio}`,
     );
     // One cloud at a time: the compute cloud starts after Keystone + Glance of the upload figures stop.
     await cloud.stop();
