@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isCidr, resolveArgs } from "../../components/validate.ts";
+import { InvalidArgumentError, isCidr, resolveArgs } from "../../components/validate.ts";
 import type { NixosImageArgs } from "../../components/args.ts";
 
 const verify = { flavorName: "m1.small", networkName: "private", sshSourceCidr: "203.0.113.7/32" };
@@ -36,6 +36,11 @@ describe("resolveArgs", () => {
     assert.deepEqual(resolved.regions, ["RegionOne", "r-2"]);
     assert.deepEqual(resolveArgs({ members: ["01234567-89ab-cdef-0123-456789abcdef"] }).members.length, 1);
     assert.deepEqual([resolveArgs({}).members, resolveArgs({}).regions], [[], []]);
+  });
+
+  it("raises errors that carry only their message: Pulumi's runner formats the stack of any error it reports", () => {
+    const error = new InvalidArgumentError("diskSize", "a whole number", 5);
+    assert.equal(error.stack, `InvalidArgumentError: ${error.message}`);
   });
 
   it("fills in the defaults of verify", () => {
