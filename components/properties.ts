@@ -1,8 +1,6 @@
 import type { ReplaceFrequency } from "./args.ts";
 import type { ImageInfo } from "./imageInfo.ts";
-
-/** The property that marks an image as a generation of one family: the stack and component that made it. */
-export const FAMILY_PROPERTY = "nixos_cloud_image_family";
+import { FAMILY_PROPERTY } from "../testboot/request.ts";
 
 /** Every property the component sets itself; `properties` may not set them (validate.ts). */
 export const STANDARD_PROPERTIES = [

@@ -58,11 +58,9 @@ export function publishImage(
         args.properties,
       ),
     );
-  return publishRegions(args).map(({ region, suffix }) => ({
-    region,
-    suffix,
-    family: familyOf(owner, region),
-    image: new openstack.images.Image(
+  return publishRegions(args).map(({ region, suffix }) => {
+    const family = familyOf(owner, region);
+    const image = new openstack.images.Image(
       `${name}-image${suffix}`,
       {
         name: args.imageName ?? info.apply((i) => `nixos-${i.nixosVersion}-${storeHash(i)}`),
@@ -77,7 +75,7 @@ export function publishImage(
         visibility: "private",
         hidden: true,
         tags: args.tags.length > 0 ? args.tags : undefined,
-        properties: propertiesFor(familyOf(owner, region)),
+        properties: propertiesFor(family),
       },
       {
         parent,
@@ -97,6 +95,7 @@ export function publishImage(
         // owns visibility and hidden.
         ignoreChanges: ["imageCachePath", "visibility", "hidden"],
       },
-    ),
-  }));
+    );
+    return { region, suffix, family, image };
+  });
 }

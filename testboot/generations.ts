@@ -3,10 +3,8 @@
 // server uses them or they are protected. What is kept for those reasons is reported, never forced.
 import { imageField } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
+import { FAMILY_PROPERTY } from "./request.ts";
 import type { GenerationsRequest } from "./request.ts";
-
-/** The property that marks a family's images (components/properties.ts sets it). */
-const FAMILY_PROPERTY = "nixos_cloud_image_family";
 
 interface Generation {
   id: string;
@@ -84,13 +82,12 @@ async function deleteUnlessNeeded(cli: Cli, generation: Generation): Promise<str
   return reason;
 }
 
-/** Removes members that are not (or no longer) listed from a shared generation. */
-async function unshare(cli: Cli, generation: Generation, members: string[]): Promise<string[]> {
-  if (generation.visibility !== "shared") return [];
-  const current = await cli.json<{ "Member ID": string }[]>(["image", "member", "list", generation.id]);
-  const removed = current.map((m) => m["Member ID"]).filter((m) => !members.includes(m));
-  for (const member of removed) await cli.text(["image", "remove", "project", generation.id, member]);
-  return removed.map((m) => `${generation.id}: ${m}`);
+/** Removes from a shared image every member not in `keep`; returns the removed ones. */
+export async function removeMembers(cli: Cli, imageId: string, keep: string[]): Promise<string[]> {
+  const current = await cli.json<{ "Member ID": string }[]>(["image", "member", "list", imageId]);
+  const removed = current.map((m) => m["Member ID"]).filter((m) => !keep.includes(m));
+  for (const member of removed) await cli.text(["image", "remove", "project", imageId, member]);
+  return removed;
 }
 
 export async function rotate(
@@ -136,8 +133,10 @@ export async function rotate(
       `kept generation ${generation.id} (${generation.name}) beyond the newest ${req.keep}: ${reason}; tried again at the next rotation`,
     );
   }
-  for (const generation of all.filter((g) => report.kept.includes(g.id))) {
-    report.unshared.push(...(await unshare(cli, generation, req.members)));
+  // Only shared images have members (Glance refuses to list them for others).
+  for (const generation of all.filter((g) => report.kept.includes(g.id) && g.visibility === "shared")) {
+    const removed = await removeMembers(cli, generation.id, req.members);
+    report.unshared.push(...removed.map((m) => `${generation.id}: ${m}`));
   }
   for (const id of report.hidden) log(`hid generation ${id}`);
   for (const entry of report.unshared) log(`removed member ${entry}`);

@@ -2,6 +2,7 @@
 // the built file's) is made visible. The provider checks only MD5, and only against what it sent.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { removeMembers } from "./generations.ts";
 import { imageField } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
 import type { PromoteRequest } from "./request.ts";
@@ -24,16 +25,15 @@ export async function promote(cli: Cli, req: PromoteRequest, log: (line: string)
     throw new Error(
       `Glance's hash of image ${req.imageId} (${String(algo ?? "no algorithm")}: ` +
         `${String(value ?? "none")}) is not the SHA-512 of ${req.file} (${local}): the upload is not ` +
-        "the file built. The image stays private and hidden; the next `pulumi up` uploads it again.",
+        "the file built. The image stays private and hidden; the next `pulumi up` checks it again, and " +
+        "`pulumi up --replace <the image's URN>` uploads it anew.",
     );
   }
   log(`image ${req.imageId}: Glance's SHA-512 matches the built file`);
   if (image.visibility === "shared" && req.visibility !== "shared") {
     // Members stay on an image that stops being shared (dormant, Glance no longer lists them) and would be back
     // with the next "shared": remove them while they can still be seen.
-    const members = await cli.json<{ "Member ID": string }[]>(["image", "member", "list", req.imageId]);
-    for (const { "Member ID": member } of members) {
-      await cli.text(["image", "remove", "project", req.imageId, member]);
+    for (const member of await removeMembers(cli, req.imageId, [])) {
       log(`removed member ${member} from image ${req.imageId}: it is no longer shared`);
     }
   }

@@ -101,6 +101,9 @@ export function parsePromoteRequest(raw: string): PromoteRequest {
   };
 }
 
+/** The Glance property that marks a family's images: the component sets it, rotation lists by it. */
+export const FAMILY_PROPERTY = "nixos_cloud_image_family";
+
 /** What rotation needs: the family, its newest generation, how many to keep and who may stay a member. */
 export interface GenerationsRequest {
   /** The value of the nixos_cloud_image_family property that marks the family's images. */
