@@ -15,4 +15,5 @@ export const imageName = image.imageName;
 export const imagePath = image.imagePath;
 export const nixosVersion = image.imageInfo.nixosVersion;
 export const kernelVersion = image.imageInfo.kernelVersion;
+export const rotationPlan = image.rotationPlan;
 export const verification = image.verification;

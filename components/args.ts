@@ -1,4 +1,3 @@
-import type * as pulumi from "@pulumi/pulumi";
 import type { BootMode } from "./imageInfo.ts";
 
 /** The Nix systems the image can be built for (nix/args.nix has the same list). */
@@ -69,6 +68,8 @@ export interface NixosImageArgs {
   keepGenerations?: number;
   /** Glance's replace_frequency (SCS image metadata): how often a new generation is published. Default "never". */
   replaceFrequency?: ReplaceFrequency;
+  /** Glance min_ram: the MiB of memory a server needs to boot the image, at least 64. Default 512. */
+  minRamMb?: number;
   /** Removed: keepGenerations replaces it; a value set fails validation with how to migrate. */
   retainOldImages?: unknown;
   /** Project IDs each new generation is shared with (Glance members); needs visibility "shared" (the default then). */
@@ -102,6 +103,7 @@ export interface ResolvedArgs {
   tags: string[];
   keepGenerations: number;
   replaceFrequency: ReplaceFrequency;
+  minRamMb: number;
   members: string[];
   memberClouds: Record<string, string>;
   /** Empty: the provider's own region only. */
@@ -111,5 +113,3 @@ export interface ResolvedArgs {
   uploadTimeoutMinutes: number;
   verify: (Required<Omit<VerifyArgs, "floatingIpPool">> & Pick<VerifyArgs, "floatingIpPool">) | undefined;
 }
-
-export type Parent = pulumi.Resource;

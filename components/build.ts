@@ -14,8 +14,10 @@ export interface BuiltImage {
   command: local.Command;
   /** The build's image-info.json, checked; unknown during a preview that rebuilds. */
   info: pulumi.Output<ImageInfo>;
-  /** When the build ran, "YYYY-MM-DD hh:mm" in UTC (Glance's image_build_date); fixed with the build. */
+  /** When the store path was first built here, "YYYY-MM-DD hh:mm" in UTC (Glance's image_build_date). */
   builtAt: pulumi.Output<string>;
+  /** SHA-512 of the built file, recorded at build time: promotion compares Glance's hash with it. */
+  sha512: pulumi.Output<string>;
   /** Hash of everything that determines the image (see buildIdentity). */
   identity: string;
 }
@@ -53,25 +55,34 @@ export function expectedImage(args: ResolvedArgs): ExpectedImage {
 
 /**
  * The build script: nix's log goes to stderr (streamed as progress), to stdout one document holding the build's
- * image-info.json and the time the build ran (a store path has no build date: Nix sets every mtime to 1970).
+ * image-info.json, the file's SHA-512 (promotion compares Glance's hash with it, on any machine) and when the
+ * store path was first built here: Nix's registration time, so a rebuild that yields the same path keeps its
+ * date (a store path has no build date of its own: Nix sets every mtime to 1970).
  */
 export function buildScript(args: ResolvedArgs, outLink: string): string {
   return [
     "set -eu",
     `mkdir -p ${shellQuote(path.dirname(outLink))}`,
     `out=$(nix-build ${nixBuildArgs(args, outLink).map(shellQuote).join(" ")})`,
-    `printf '{"builtAt":"%s","imageInfo":' "$(date -u '+%Y-%m-%d %H:%M')"`,
-    'cat "$out/nix-support/image-info.json"',
+    'info="$out/nix-support/image-info.json"',
+    String.raw`file=$(sed -n 's/.*"file" *: *"\([^"]*\)".*/\1/p' "$info" | head -n 1)`,
+    '[ -n "$file" ] || { echo "$info names no file" >&2; exit 1; }',
+    'sha=$({ sha512sum "$file" 2>/dev/null || shasum -a 512 "$file"; } | cut -d " " -f 1)',
+    String.raw`registered=$(nix --extra-experimental-features nix-command path-info --json "$out" 2>/dev/null | sed -n 's/.*"registrationTime": *\([0-9]*\).*/\1/p' | head -n 1)`,
+    'at=${registered:-$(date +%s)}',
+    `built=$(date -u -d "@$at" '+%Y-%m-%d %H:%M' 2>/dev/null || date -u -r "$at" '+%Y-%m-%d %H:%M')`,
+    `printf '{"builtAt":"%s","sha512":"%s","imageInfo":' "$built" "$sha"`,
+    'cat "$info"',
     "printf '}'",
   ].join("\n");
 }
 
-/** Splits the build script's stdout into the checked image-info.json and the build time. */
+/** Splits the build script's stdout into the checked image-info.json, the build time and the file's SHA-512. */
 export function parseBuildOutput(
   stdout: string,
   expected: ExpectedImage,
-): { info: ImageInfo; builtAt: string } {
-  let doc: { builtAt?: unknown; imageInfo?: unknown } = {};
+): { info: ImageInfo; builtAt: string; sha512: string } {
+  let doc: { builtAt?: unknown; sha512?: unknown; imageInfo?: unknown } = {};
   try {
     doc = JSON.parse(stdout);
   } catch {
@@ -81,7 +92,10 @@ export function parseBuildOutput(
   if (typeof doc.builtAt !== "string" || !/^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(doc.builtAt)) {
     throw new Error(`The build script's output has no build time; received ${JSON.stringify(doc.builtAt)}.`);
   }
-  return { info, builtAt: doc.builtAt };
+  if (typeof doc.sha512 !== "string" || !/^[0-9a-f]{128}$/.test(doc.sha512)) {
+    throw new Error(`The build script's output has no SHA-512 of the image; received ${JSON.stringify(doc.sha512)}.`);
+  }
+  return { info, builtAt: doc.builtAt, sha512: doc.sha512 };
 }
 
 /**
@@ -106,5 +120,5 @@ export function buildImage(name: string, args: ResolvedArgs, parent: pulumi.Reso
     { parent, customTimeouts: { create: `${args.buildTimeoutMinutes}m` } },
   );
   const output = command.stdout.apply((stdout) => parseBuildOutput(stdout, expectedImage(args)));
-  return { command, info: output.info, builtAt: output.builtAt, identity };
+  return { command, info: output.info, builtAt: output.builtAt, sha512: output.sha512, identity };
 }

@@ -23,6 +23,7 @@ export const SETTINGS: Record<
   tags: "json",
   keepGenerations: "json",
   replaceFrequency: "text",
+  minRamMb: "json",
   members: "json",
   memberClouds: "json",
   regions: "json",

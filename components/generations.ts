@@ -2,18 +2,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
+import { programCommand, regionSettings } from "./programs.ts";
 import type { RegionImage } from "./publish.ts";
-import { shellQuote } from "./shell.ts";
-import { projectPath } from "./source.ts";
-import { regionSettings, TESTBOOT_BIN } from "./verify.ts";
+import type { GenerationsReport } from "../testboot/generations.ts";
 import type { GenerationsRequest } from "../testboot/request.ts";
 
+/** What the next new generation will do in a region: the image IDs it hides and deletes (unless they must stay). */
+export type RotationPlan = GenerationsReport["next"];
+
 /**
- * Rotation of the image family in one region, after the new generation is promoted and shared: the newest is the
- * one visible, the next keepGenerations - 1 are hidden, older ones are deleted unless a server uses them or they
- * are protected (reported, and tried again at the next rotation); members no longer listed are removed from
- * every generation. It runs when the image, keepGenerations or members change (so `pulumi preview` shows it),
- * never as a replacement; `pulumi destroy` deletes the family's generations that no server uses.
+ * Rotation of the image family in one region, after the new generation is promoted and shared: the newest
+ * promoted generation is the one visible, the next keepGenerations - 1 are hidden, older ones are deleted
+ * unless they must stay (testboot/generations.ts says when); visibility and members reach every kept one.
+ * It runs when the build, keepGenerations, visibility or members change (so `pulumi preview` shows it). It
+ * has no delete: only the family's end deletes (family.ts), so replacing or renaming this Command never does.
  */
 export function rotateGenerations(
   name: string,
@@ -22,29 +24,30 @@ export function rotateGenerations(
   published: RegionImage,
   after: pulumi.Resource[],
   parent: pulumi.Resource,
-): local.Command {
+): { command: local.Command; plan: pulumi.Output<RotationPlan> } {
   const { image, region, suffix, family } = published;
-  const request = image.id.apply((imageId) => {
+  const request = pulumi.all([image.id, family.id]).apply(([imageId, familyId]) => {
     const doc: GenerationsRequest = {
-      family,
+      family: familyId,
       imageId,
       keep: args.keepGenerations,
+      visibility: args.visibility,
       members: args.members,
+      uploadTimeoutMinutes: args.uploadTimeoutMinutes,
       openstack: regionSettings(region),
     };
     return JSON.stringify(doc);
   });
-  const bin = `exec node ${shellQuote(projectPath(TESTBOOT_BIN))}`;
-  return new local.Command(
+  const command = new local.Command(
     `${name}-generations${suffix}`,
     {
-      create: `${bin} rotate`,
-      delete: `${bin} remove-family`,
+      create: programCommand("rotate"),
       stdin: pulumi.secret(request),
       // Known in every preview (the image ID is not, in one that rebuilds): what makes the rotation show.
       environment: {
         NCI_BUILD: build.identity,
         NCI_KEEP_GENERATIONS: String(args.keepGenerations),
+        NCI_VISIBILITY: args.visibility,
         NCI_MEMBERS: args.members.join(","),
       },
       logging: "stderr",
@@ -52,4 +55,7 @@ export function rotateGenerations(
     },
     { parent, dependsOn: [image, ...after] },
   );
+  // The report holds image IDs only; the provider made it secret because stdin is.
+  const plan = pulumi.unsecret(command.stdout).apply((s) => (JSON.parse(s) as GenerationsReport).next);
+  return { command, plan };
 }

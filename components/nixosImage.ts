@@ -3,13 +3,15 @@ import type * as openstack from "@pulumi/openstack";
 import type { NixosImageArgs } from "./args.ts";
 import { buildImage } from "./build.ts";
 import { rotateGenerations } from "./generations.ts";
+import type { RotationPlan } from "./generations.ts";
 import type { ImageInfo } from "./imageInfo.ts";
+import { imageMetadata } from "./metadata.ts";
 import { promoteImage } from "./promote.ts";
 import { publishImage } from "./publish.ts";
 import { shareImage } from "./share.ts";
 import { resolveArgs } from "./validate.ts";
 import { checkCloudTargets } from "./cloudChecks.ts";
-import { testBootOwner, verifyImage } from "./verify.ts";
+import { verifyImage } from "./verify.ts";
 import type { VerificationReport } from "./verify.ts";
 
 /**
@@ -43,6 +45,8 @@ export class NixosImage extends pulumi.ComponentResource {
   public readonly imagePath: pulumi.Output<string>;
   /** The build's image-info.json (NixOS and kernel versions, system, ...). */
   public readonly imageInfo: pulumi.Output<ImageInfo>;
+  /** Region → what the next new generation will do there: the image IDs it hides and deletes. */
+  public readonly rotationPlan: pulumi.Output<Record<string, RotationPlan>>;
   /** The test boot's report (checks, timings); null when `verify` is not set (an undefined output would warn on every run). */
   public readonly verification: pulumi.Output<VerificationReport | null>;
 
@@ -58,23 +62,20 @@ export class NixosImage extends pulumi.ComponentResource {
       checks ? { ...opts, dependsOn: gatedDependsOn(checks, opts?.dependsOn) } : opts,
     );
 
-    // build → publish (each region) → verify (in the first) → promote → share → rotate: no stage looks back.
+    // build → publish (each region) → metadata, verify (in the first) → promote → share → rotate: no stage
+    // looks back, and only the family's end (family.ts) deletes images.
     const build = buildImage(name, resolved, this);
-    const published = publishImage(name, resolved, build, testBootOwner(name).owner, this);
-    const verified = resolved.verify && verifyImage(name, resolved.verify, build, published[0], this);
+    const published = publishImage(name, resolved, build, this);
+    const verified = resolved.verify && verifyImage(name, resolved.verify, build, published, this);
     const memberProviders = new Map<string, openstack.Provider>();
-    for (const copy of published) {
-      const promoted = promoteImage(
-        name,
-        resolved.visibility,
-        build,
-        copy,
-        verified ? verified.command : undefined,
-        this,
-      );
+    const plans = published.map((copy) => {
+      const metadata = imageMetadata(name, resolved, copy, this);
+      const checked = verified ? [metadata, verified.command] : [metadata];
+      const promoted = promoteImage(name, resolved.visibility, build, copy, checked, this);
       const shares = shareImage(name, resolved, copy, promoted, memberProviders, this);
-      rotateGenerations(name, resolved, build, copy, [promoted, ...shares], this);
-    }
+      const rotation = rotateGenerations(name, resolved, build, copy, [promoted, ...shares], this);
+      return pulumi.all([copy.image.region, rotation.plan]);
+    });
 
     const image = published[0].image;
     this.imageId = image.id;
@@ -84,6 +85,7 @@ export class NixosImage extends pulumi.ComponentResource {
     this.imageName = image.name;
     this.imagePath = build.info.file;
     this.imageInfo = build.info;
+    this.rotationPlan = pulumi.all(plans).apply((pairs) => Object.fromEntries(pairs));
     this.verification = verified ? verified.report : pulumi.output(null);
     this.registerOutputs({
       imageId: this.imageId,
@@ -91,6 +93,7 @@ export class NixosImage extends pulumi.ComponentResource {
       imageName: this.imageName,
       imagePath: this.imagePath,
       imageInfo: this.imageInfo,
+      rotationPlan: this.rotationPlan,
       verification: this.verification,
     });
   }

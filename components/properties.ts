@@ -1,6 +1,12 @@
 import type { ReplaceFrequency } from "./args.ts";
 import type { ImageInfo } from "./imageInfo.ts";
-import { FAMILY_PROPERTY } from "../testboot/request.ts";
+import {
+  EXPOSED_PROPERTY,
+  FAMILY_PROPERTY,
+  ORPHANED_PROPERTY,
+  PROMOTED_PROPERTY,
+  VERIFIED_PROPERTY,
+} from "../testboot/request.ts";
 
 /** Every property the component sets itself; `properties` may not set them (validate.ts). */
 export const STANDARD_PROPERTIES = [
@@ -21,17 +27,23 @@ export const STANDARD_PROPERTIES = [
   "image_description",
   "replace_frequency",
   "uuid_validity",
+  "provided_until",
   "patchlevel",
   "nix_store_path",
   "nixpkgs_revision",
   FAMILY_PROPERTY,
+  // Set by the stages, never by the component's properties: they prove what happened to the image.
+  PROMOTED_PROPERTY,
+  VERIFIED_PROPERTY,
+  EXPOSED_PROPERTY,
+  ORPHANED_PROPERTY,
 ];
 
 /** What the standard properties describe besides the build: where it comes from and how it is kept. */
 export interface Provenance {
-  /** When the build ran, "YYYY-MM-DD hh:mm" (UTC). */
+  /** When the store path was first built, "YYYY-MM-DD hh:mm" (UTC). */
   builtAt: string;
-  /** The project/stack/component that publishes the family. */
+  /** The family ID (random, kept in the stack's state). */
   family: string;
   /** Where the nixpkgs came from: its tarball URL, or the channel's. */
   source: string;
@@ -64,7 +76,9 @@ function firmwareProperties(info: ImageInfo): Record<string, string> {
 
 /**
  * The SCS image metadata (scs-0102) and the build's provenance. uuid_validity "last-N" says what rotation does:
- * an image ID stays valid while its generation is among the newest N.
+ * an image ID stays valid while its generation is among the newest N. provided_until "none": the rotation
+ * deletes a generation keepGenerations builds later, at no date anyone can promise. min_ram, also mandatory
+ * there, is an image attribute (publish.ts).
  */
 function scsProperties(info: ImageInfo, p: Provenance): Record<string, string> {
   const storePath = info.file.split("/").slice(0, 4).join("/");
@@ -77,6 +91,7 @@ function scsProperties(info: ImageInfo, p: Provenance): Record<string, string> {
     image_description: `NixOS ${info.nixosVersion} (${info.system}, ${info.bootMode}), built with Nix from ${storePath}`,
     replace_frequency: p.replaceFrequency,
     uuid_validity: `last-${p.keepGenerations}`,
+    provided_until: "none",
     patchlevel: info.nixosVersion,
     os_purpose: "generic",
     nix_store_path: storePath,

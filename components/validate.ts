@@ -225,6 +225,13 @@ export function resolveArgs(args: NixosImageArgs, prefix = ""): ResolvedArgs {
       REPLACE_FREQUENCIES,
       "never",
     ),
+    minRamMb: optional(
+      args.minRamMb,
+      at("minRamMb"),
+      "a whole number of MiB from 64 to 4194304",
+      isWholeIn(64, 4194304),
+      512,
+    ),
     ...resolveSharing(args, at),
     regions: uniqueList(args.regions, at("regions"), 'a Keystone region ID such as "RegionOne"', REGION_ID),
     nixOptions,

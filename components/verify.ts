@@ -5,57 +5,41 @@ import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
 import type { RegionImage } from "./publish.ts";
-import { shellQuote } from "./shell.ts";
-import { projectPath } from "./source.ts";
+import { programCommand, regionSettings } from "./programs.ts";
 import type { TestBootReport } from "../testboot/run.ts";
 import type { TestBootRequest } from "../testboot/request.ts";
 
 type Verify = NonNullable<ResolvedArgs["verify"]>;
 
-/** The test boot's program (testboot/): run by the Commands below, never by the Pulumi program itself. */
-export const TESTBOOT_BIN = "bin/nixos-image-testboot.js";
-
-/** The stack's provider settings (`openstack:*`), without the prefix: the test boot uses the same cloud. */
-export function providerSettings(): Record<string, string> {
-  const settings: Record<string, string> = {};
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (key.startsWith("openstack:")) settings[key.slice("openstack:".length)] = value;
-  }
-  return settings;
-}
-
-/** The provider settings for one region (undefined: the provider's own). */
-export function regionSettings(region: string | undefined): Record<string, string> {
-  const settings = providerSettings();
-  return region === undefined ? settings : { ...settings, region };
-}
-
-/** Who a test boot belongs to, and the short tag that names (and finds) its resources in the cloud. */
-export function testBootOwner(name: string): { owner: string; tag: string } {
-  const owner = `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
-  return { owner, tag: createHash("sha256").update(owner).digest("hex").slice(0, 12) };
+/** The short tag that names (and finds) a family's test boot resources in the cloud: a hash of its random ID. */
+export function testBootTag(familyId: string): string {
+  return createHash("sha256").update(familyId).digest("hex").slice(0, 12);
 }
 
 /**
  * The test boot: one Command, replaced exactly when the image changes (so `pulumi preview` shows it will
- * run), that boots a server from the new image, runs the verifier, and deletes the server and everything made
- * for it before it ends (see testboot/). A failed check fails it, and `pulumi up` with it. A change of only
- * the settings runs `update`, which repeats the last report: the check runs again only for a new image.
+ * run), that boots a server from the new image (in the first region), runs the verifier, and deletes the server
+ * and everything made for it before it ends (see testboot/). A failed check fails it, and `pulumi up` with it,
+ * and deletes the build's uploads in every region (never promoted, they are no generations). Bytes that passed
+ * before (a rebuild of the same store path) are not booted again. A change of only the settings runs
+ * `update`, which repeats the last report.
  */
 export function verifyImage(
   name: string,
   verify: Verify,
   build: BuiltImage,
-  published: RegionImage,
+  published: RegionImage[],
   parent: pulumi.Resource,
 ) {
-  const { image } = published;
-  const { owner, tag } = testBootOwner(name);
-  const request = pulumi.all([image.id, build.info]).apply(([imageId, info]) => {
+  const [{ image, family, region }] = published;
+  const uploads = pulumi.all(published.map((p) => p.image.id));
+  const request = pulumi.all([image.id, build.info, family.id, uploads]).apply(([imageId, info, familyId, ids]) => {
     const doc: TestBootRequest = {
-      owner,
-      tag,
+      owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
+      tag: testBootTag(familyId),
+      family: familyId,
       imageId,
+      uploads: ids.map((id, i) => ({ imageId: id, openstack: regionSettings(published[i].region) })),
       flavorName: verify.flavorName,
       networkName: verify.networkName,
       sshSourceCidr: verify.sshSourceCidr,
@@ -64,16 +48,17 @@ export function verifyImage(
       // Beyond SSH, sudo and root: the kernel is the one built, and /etc/nixos holds the shipped configuration.
       expectKernel: info.kernelVersion,
       expectFiles: ["/etc/nixos/configuration.nix"],
-      openstack: regionSettings(published.region),
+      openstack: regionSettings(region),
     };
     return JSON.stringify(doc);
   });
   const command = new local.Command(
     `${name}-verify`,
     {
-      create: `exec node ${shellQuote(projectPath(TESTBOOT_BIN))} verify`,
-      // The previous report, unchanged: new settings alone do not boot the image again.
-      update: 'printf "%s" "$PULUMI_COMMAND_STDOUT"',
+      create: programCommand("verify"),
+      // The previous report, unchanged: new settings alone do not boot the image again. Without one (the
+      // last run failed) the check runs: the program says what to do when the image is gone.
+      update: `[ -n "$PULUMI_COMMAND_STDOUT" ] && printf "%s" "$PULUMI_COMMAND_STDOUT" || ${programCommand("verify")}`,
       // The provider's password is in here: a secret, so it is encrypted in the state and never printed.
       stdin: pulumi.secret(request),
       // The image ID is unknown in a preview that rebuilds, and the command provider then plans no change;

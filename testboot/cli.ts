@@ -1,7 +1,8 @@
-// nixos-image-testboot: what the component's Commands run. `verify` boots and checks the image and prints
-// the report; `promote` checks the upload's SHA-512 and applies the image's visibility after that; `rotate`
-// hides and deletes older generations, `remove-family` deletes them all (on destroy). The request comes on
-// stdin (see request.ts).
+// nixos-image-testboot: what the component's Commands run, one mode a stage. `verify` boots and checks the
+// image and prints the report; `promote` checks the upload's SHA-512 and applies the image's visibility;
+// `metadata` sets the image's properties in place; `rotate` hides and deletes older generations;
+// `new-family` prints a new family ID; `remove-family` ends the family (destroy). The request comes on stdin
+// (see request.ts).
 //
 // The test boot runs in a session of its own, started by this process: when `pulumi up` is interrupted, the
 // command provider kills the command it started (SIGKILL, which cannot be caught), and a runner in the same
@@ -9,17 +10,26 @@
 // forwarded) and deletes what it made before it exits.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { openstackCli } from "./openstackCli.ts";
+import { newFamilyId } from "./family.ts";
 import { removeFamily, rotate } from "./generations.ts";
+import { applyMetadata } from "./metadata.ts";
+import { openstackCli } from "./openstackCli.ts";
 import { promote } from "./promote.ts";
-import { parseGenerationsRequest, parsePromoteRequest, parseTestBootRequest } from "./request.ts";
+import {
+  parseFamilyRequest,
+  parseGenerationsRequest,
+  parseMetadataRequest,
+  parsePromoteRequest,
+  parseTestBootRequest,
+} from "./request.ts";
 import { failureMessage, testBoot } from "./run.ts";
+import { discardUploads, earlierVerdict, imageToVerify, recordPass } from "./verdict.ts";
 
 const program = "nixos-image-testboot";
 const CHILD_FLAG = "--detached-child";
 const BIN = fileURLToPath(new URL("../bin/nixos-image-testboot.js", import.meta.url));
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-const MODES = ["verify", "promote", "rotate", "remove-family"];
+const MODES = ["verify", "promote", "metadata", "rotate", "new-family", "remove-family"];
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -69,26 +79,52 @@ async function run(mode: string): Promise<number> {
   process.stderr.on("error", () => undefined);
   const signal = interruption();
   const input = await readStdin();
-  if (mode === "promote") {
-    const req = parsePromoteRequest(input);
-    await promote(openstackCli(req.openstack), req, log);
-    return 0;
-  }
-  if (mode === "rotate" || mode === "remove-family") {
-    const req = parseGenerationsRequest(input);
-    const cli = openstackCli(req.openstack);
-    const report = mode === "rotate" ? await rotate(cli, req, log) : await removeFamily(cli, req.family, log);
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-    return 0;
+  // The command provider hands a Command its previous stdout (the family ID, the metadata record) here.
+  const previous = process.env.PULUMI_COMMAND_STDOUT?.trim() || undefined;
+  const print = (doc: unknown) => process.stdout.write(`${JSON.stringify(doc)}\n`);
+  switch (mode) {
+    case "new-family":
+      process.stdout.write(previous ?? newFamilyId());
+      return 0;
+    case "remove-family": {
+      const req = parseFamilyRequest(input);
+      if (previous === undefined) log("the family has no ID (it was never made): nothing to remove");
+      else print(await removeFamily(openstackCli(req.openstack), previous, log));
+      return 0;
+    }
+    case "promote": {
+      const req = parsePromoteRequest(input);
+      await promote(openstackCli(req.openstack), req, log);
+      return 0;
+    }
+    case "metadata": {
+      const req = parseMetadataRequest(input);
+      print(await applyMetadata(openstackCli(req.openstack), req, previous, log));
+      return 0;
+    }
+    case "rotate": {
+      const req = parseGenerationsRequest(input);
+      print(await rotate(openstackCli(req.openstack), req, log));
+      return 0;
+    }
   }
   const req = parseTestBootRequest(input);
-  const result = await testBoot(req, { cli: openstackCli(req.openstack), log, signal });
+  const cli = openstackCli(req.openstack);
+  const image = await imageToVerify(cli, req);
+  if (image.verified !== undefined) {
+    log(`image ${req.imageId}: these bytes passed before (${image.verified}); not booted again`);
+    print(earlierVerdict(req, image.verified));
+    return 0;
+  }
+  const result = await testBoot(req, { cli, log, signal });
   if (!result.report.ok) {
+    await discardUploads(req, log);
     process.stderr.write(`${failureMessage(result)}\n`);
     return 1;
   }
+  await recordPass(cli, result.report);
   log(`all ${result.report.checks.length} checks passed in ${result.report.timings.total} s`);
-  process.stdout.write(`${JSON.stringify(result.report)}\n`);
+  print(result.report);
   return 0;
 }
 

@@ -1,85 +1,88 @@
-// Rotation of an image family in Glance, through the openstack CLI: the newest generation visible, the next
-// keep - 1 hidden (Glance's os_hidden: out of image lists, still bootable by UUID), the rest deleted unless a
-// server uses them or they are protected. What is kept for those reasons is reported, never forced.
-import { imageField } from "./openstackCli.ts";
+// Rotation of an image family in Glance, through the openstack CLI. Only images the family owns are touched
+// (family.ts). A generation is a promoted upload: the newest stays visible, the next keep - 1 are hidden
+// (Glance's os_hidden: out of image lists, still bootable by UUID), older ones are deleted unless they must
+// stay. When in doubt an image is kept and the log says why; a delete Glance refuses is reported, not fatal.
+import { credentialsProject, familyImages } from "./family.ts";
+import type { FamilyImage } from "./family.ts";
 import type { Cli } from "./openstackCli.ts";
-import { FAMILY_PROPERTY } from "./request.ts";
-import type { GenerationsRequest } from "./request.ts";
-
-interface Generation {
-  id: string;
-  name: string;
-  createdAt: string;
-  hidden: boolean;
-  protected: boolean;
-  visibility: string;
-  /** Glance's status: only "active" images are generations; others are uploads that failed. */
-  status: string;
-}
+import { EXPOSED_PROPERTY, ORPHANED_PROPERTY } from "./request.ts";
+import type { GenerationsRequest, Visibility } from "./request.ts";
 
 export interface GenerationsReport {
   /** The family's generations after rotation, newest first. */
   kept: string[];
   hidden: string[];
   deleted: string[];
-  /** Generations that should have gone but stay, with why. */
+  /** Images that should have gone but stay, with why. */
   blocked: { id: string; reason: string }[];
   /** Members removed from generations: "image ID: project ID". */
   unshared: string[];
+  /** The family's end: images left in Glance, marked nixos_cloud_image_orphaned. */
+  orphaned: string[];
+  /** What the next new generation will do to the kept ones: hide these, delete these (unless they must stay). */
+  next: { hide: string[]; delete: string[] };
 }
 
-/** The family's images, visible and hidden, newest first. */
-export async function listGenerations(cli: Cli, family: string): Promise<Generation[]> {
-  const filter = ["--property", `${FAMILY_PROPERTY}=${family}`];
-  const [visible, hidden] = await Promise.all([
-    cli.json<{ ID: string }[]>(["image", "list", ...filter]),
-    cli.json<{ ID: string }[]>(["image", "list", "--hidden", ...filter]),
-  ]);
-  const ids = [...new Set([...visible, ...hidden].map((i) => i.ID))];
-  const shown = await Promise.all(ids.map((id) => cli.json<Record<string, unknown>>(["image", "show", id])));
-  return shown
-    .map((i) => ({
-      id: String(i.id),
-      name: String(i.name),
-      createdAt: String(i.created_at),
-      hidden: imageField(i, "os_hidden") === true,
-      protected: i.protected === true,
-      visibility: String(i.visibility),
-      status: String(i.status),
-    }))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
-}
+const emptyReport = (): GenerationsReport => ({
+  kept: [],
+  hidden: [],
+  deleted: [],
+  blocked: [],
+  unshared: [],
+  orphaned: [],
+  next: { hide: [], delete: [] },
+});
 
-/**
- * Servers that boot from the image: in every project where the credentials may look (an admin's), else in their
- * own project. A cloud without compute has none.
- */
-async function serversUsing(cli: Cli, imageId: string): Promise<string[]> {
-  const list = async (scope: string[]) =>
-    (await cli.json<{ ID: string }[]>(["server", "list", "--image", imageId, ...scope])).map((s) => s.ID);
+/** Glance statuses of an upload that is under way or failed; any other non-active one (deactivated) is an admin's. */
+const UPLOAD_STATES = ["queued", "saving", "uploading", "importing", "killed"];
+
+/** Where the credentials can see servers: every project (an admin's), their own only, or no compute at all. */
+type ServerScope = "all" | "own" | "none";
+
+async function serverScope(cli: Cli): Promise<ServerScope> {
   try {
-    return await list(["--all-projects"]);
+    await cli.json(["server", "list", "--all-projects", "--limit", "1"]);
+    return "all";
   } catch (error) {
-    if (/endpoint for compute service/i.test(String(error))) return [];
-    if (!/policy|forbidden|403/i.test(String(error))) throw error;
-    return list([]);
+    if (/endpoint for compute service/i.test(String(error))) return "none";
+    if (/policy|forbidden|403/i.test(String(error))) return "own";
+    throw error;
   }
 }
 
-/** Why a generation must stay, or undefined when it may be deleted. */
-async function mustStay(cli: Cli, generation: Generation): Promise<string | undefined> {
-  if (generation.protected) return "it is protected";
-  const servers = await serversUsing(cli, generation.id);
-  if (servers.length > 0)
-    return `server${servers.length > 1 ? "s" : ""} ${servers.join(", ")} use${servers.length > 1 ? "" : "s"} it`;
-  return undefined;
+/** Why an image must stay, or undefined when it may be deleted. */
+async function mustStay(cli: Cli, image: FamilyImage, scope: ServerScope): Promise<string | undefined> {
+  if (image.protected) return "it is protected";
+  if (scope === "none") return undefined;
+  if (scope === "own" && image.exposed) {
+    return (
+      `it was ${image.visibility === "private" ? "once shared or public" : image.visibility}, and these credentials ` +
+      "may not list other projects' servers (Nova refused --all-projects), so a server elsewhere may boot it; " +
+      `delete it with admin credentials once \`openstack server list --all-projects --image ${image.id}\` is empty`
+    );
+  }
+  const scopeArgs = scope === "all" ? ["--all-projects"] : [];
+  const servers = (
+    await cli.json<{ ID: string }[]>(["server", "list", "--image", image.id, ...scopeArgs])
+  ).map((s) => s.ID);
+  if (servers.length === 0) return undefined;
+  return `server${servers.length > 1 ? "s" : ""} ${servers.join(", ")} use${servers.length > 1 ? "" : "s"} it`;
 }
 
-/** Deletes the generation unless it must stay; returns why it stayed. */
-async function deleteUnlessNeeded(cli: Cli, generation: Generation): Promise<string | undefined> {
-  const reason = await mustStay(cli, generation);
-  if (reason === undefined) await cli.text(["image", "delete", generation.id]);
-  return reason;
+/** Deletes the image unless it must stay or Glance refuses; returns why it stayed. */
+async function deleteUnlessNeeded(
+  cli: Cli,
+  image: FamilyImage,
+  scope: () => Promise<ServerScope>,
+): Promise<string | undefined> {
+  const reason = await mustStay(cli, image, await scope());
+  if (reason !== undefined) return reason;
+  try {
+    await cli.text(["image", "delete", image.id]);
+    return undefined;
+  } catch (error) {
+    return `Glance refused the delete: ${(error as Error).message}`;
+  }
 }
 
 /** Removes from a shared image every member not in `keep`; returns the removed ones. */
@@ -90,79 +93,144 @@ export async function removeMembers(cli: Cli, imageId: string, keep: string[]): 
   return removed;
 }
 
+/** The `image set` words that apply a visibility and remember that the image was ever more than private. */
+export function visibilityArgs(visibility: Visibility): string[] {
+  return visibility === "private"
+    ? ["--private"]
+    : [`--${visibility}`, "--property", `${EXPOSED_PROPERTY}=${visibility}`];
+}
+
+const once = <T>(f: () => Promise<T>) => {
+  let value: Promise<T> | undefined;
+  return () => (value ??= f());
+};
+
 export async function rotate(
   cli: Cli,
   req: GenerationsRequest,
   log: (line: string) => void,
 ): Promise<GenerationsReport> {
-  const all = await listGenerations(cli, req.family);
-  const report: GenerationsReport = {
-    kept: [req.imageId],
-    hidden: [],
-    deleted: [],
-    blocked: [],
-    unshared: [],
+  const all = await familyImages(cli, req.family, await credentialsProject(cli));
+  const scope = once(() => serverScope(cli));
+  const report = emptyReport();
+  const keep = (image: FamilyImage, reason: string) => {
+    report.blocked.push({ id: image.id, reason });
+    log(`kept ${image.id} (${image.name}): ${reason}; tried again at the next rotation`);
   };
-  // An upload that failed (Glance died, the run was interrupted) left an image that never became active: it
-  // is no generation, and Pulumi no longer knows it (images are retained on delete).
-  for (const failed of all.filter((g) => g.id !== req.imageId && g.status !== "active" && !g.protected)) {
-    await cli.text(["image", "delete", failed.id]);
-    report.deleted.push(failed.id);
-    log(`deleted ${failed.id} (${failed.name}): an upload that never became active (${failed.status})`);
+
+  // Uploads that never became generations: failed, or never passed their check. Only old ones are gone for
+  // sure; a recent one may be another run's upload still under way.
+  const cutoff = Date.now() - req.uploadTimeoutMinutes * 60_000;
+  for (const upload of all.filter((i) => i.promotedAt === undefined && i.id !== req.imageId)) {
+    if (upload.status !== "active" && !UPLOAD_STATES.includes(upload.status)) {
+      log(`left ${upload.id} (${upload.name}) alone: it is ${upload.status}, which only an admin or Glance makes`);
+      continue;
+    }
+    if (Date.parse(upload.createdAt) > cutoff) {
+      log(`left ${upload.id} (${upload.name}, ${upload.status}) alone: uploaded within uploadTimeoutMinutes`);
+      continue;
+    }
+    const reason = await deleteUnlessNeeded(cli, upload, scope);
+    if (reason !== undefined) keep(upload, reason);
+    else {
+      report.deleted.push(upload.id);
+      log(`deleted ${upload.id} (${upload.name}): an upload that never became a generation (${upload.status})`);
+    }
   }
-  const older = all.filter((g) => g.id !== req.imageId && !report.deleted.includes(g.id));
+
+  // Generations: promoted and active (an image an admin deactivated is theirs to handle), newest promoted first.
+  const older = all
+    .filter((i) => i.promotedAt !== undefined && i.status === "active" && i.id !== req.imageId)
+    .sort((a, b) => b.promotedAt!.localeCompare(a.promotedAt!) || b.createdAt.localeCompare(a.createdAt));
+  const kept: FamilyImage[] = [];
   for (const [i, generation] of older.entries()) {
-    if (i < req.keep - 1) {
-      if (!generation.hidden) {
-        await cli.text(["image", "set", "--hidden", generation.id]);
-        report.hidden.push(generation.id);
+    if (i >= req.keep - 1) {
+      const reason = await deleteUnlessNeeded(cli, generation, scope);
+      if (reason === undefined) {
+        report.deleted.push(generation.id);
+        log(`deleted generation ${generation.id} (${generation.name}): older than the newest ${req.keep}`);
+        continue;
       }
-      report.kept.push(generation.id);
-      continue;
+      keep(generation, `beyond the newest ${req.keep}, but ${reason}`);
     }
-    const reason = await deleteUnlessNeeded(cli, generation);
-    if (reason === undefined) {
-      report.deleted.push(generation.id);
-      log(`deleted generation ${generation.id} (${generation.name}): older than the newest ${req.keep}`);
-      continue;
+    if (!generation.hidden) {
+      await cli.text(["image", "set", "--hidden", generation.id]);
+      report.hidden.push(generation.id);
+      log(`hid generation ${generation.id}`);
     }
-    if (!generation.hidden) await cli.text(["image", "set", "--hidden", generation.id]);
-    report.kept.push(generation.id);
-    report.blocked.push({ id: generation.id, reason });
-    log(
-      `kept generation ${generation.id} (${generation.name}) beyond the newest ${req.keep}: ${reason}; tried again at the next rotation`,
-    );
+    kept.push(generation);
   }
-  // Only shared images have members (Glance refuses to list them for others).
-  for (const generation of all.filter((g) => report.kept.includes(g.id) && g.visibility === "shared")) {
-    const removed = await removeMembers(cli, generation.id, req.members);
-    report.unshared.push(...removed.map((m) => `${generation.id}: ${m}`));
+
+  // Visibility and members reach every kept generation (the newest got both from promotion).
+  for (const generation of kept) {
+    if (generation.visibility !== req.visibility) {
+      if (generation.visibility === "shared") await unshare(cli, generation.id, [], report, log);
+      await cli.text(["image", "set", ...visibilityArgs(req.visibility), generation.id]);
+      log(`generation ${generation.id} is now ${req.visibility}`);
+      generation.visibility = req.visibility;
+    }
+    if (generation.visibility === "shared") await unshare(cli, generation.id, req.members, report, log);
   }
-  for (const id of report.hidden) log(`hid generation ${id}`);
-  for (const entry of report.unshared) log(`removed member ${entry}`);
-  log(`family ${req.family}: ${report.kept.length} generation(s) kept, newest ${req.imageId}`);
+
+  report.kept = [req.imageId, ...kept.map((g) => g.id)];
+  report.next = {
+    hide: req.keep > 1 ? [req.imageId] : [],
+    delete: report.kept.slice(req.keep - 1),
+  };
+  log(
+    `family ${req.family}: ${report.kept.length} generation(s) kept, newest ${req.imageId}; the next build ` +
+      `hides ${report.next.hide.join(", ") || "nothing"} and deletes ${report.next.delete.join(", ") || "nothing"}`,
+  );
   return report;
 }
 
-/** On `pulumi destroy` (or a region removed): deletes every generation of the family that no server needs. */
+async function unshare(
+  cli: Cli,
+  imageId: string,
+  members: string[],
+  report: GenerationsReport,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const member of await removeMembers(cli, imageId, members)) {
+    report.unshared.push(`${imageId}: ${member}`);
+    log(`removed member ${member} from ${imageId}`);
+  }
+}
+
+/**
+ * The family's end (`pulumi destroy`, a region removed): deletes every image of the family that may go, and
+ * marks the rest nixos_cloud_image_orphaned=<date> (no family touches a marked image again), listing them.
+ */
 export async function removeFamily(
   cli: Cli,
   family: string,
   log: (line: string) => void,
 ): Promise<GenerationsReport> {
-  const report: GenerationsReport = { kept: [], hidden: [], deleted: [], blocked: [], unshared: [] };
-  for (const generation of await listGenerations(cli, family)) {
-    const reason = await deleteUnlessNeeded(cli, generation);
+  const report = emptyReport();
+  const scope = once(() => serverScope(cli));
+  const today = new Date().toISOString().slice(0, 10);
+  for (const image of await familyImages(cli, family, await credentialsProject(cli))) {
+    const reason =
+      image.status === "deactivated" || image.status === "pending_delete"
+        ? `it is ${image.status}`
+        : await deleteUnlessNeeded(cli, image, scope);
     if (reason === undefined) {
-      report.deleted.push(generation.id);
-      log(`deleted generation ${generation.id} (${generation.name})`);
-    } else {
-      report.kept.push(generation.id);
-      report.blocked.push({ id: generation.id, reason });
-      log(
-        `left generation ${generation.id} (${generation.name}) in Glance: ${reason}; delete it once it is free`,
-      );
+      report.deleted.push(image.id);
+      log(`deleted ${image.id} (${image.name})`);
+      continue;
+    }
+    report.blocked.push({ id: image.id, reason });
+    try {
+      await cli.text(["image", "set", "--property", `${ORPHANED_PROPERTY}=${today}`, image.id]);
+      report.orphaned.push(image.id);
+      log(`left ${image.id} (${image.name}) in Glance, marked ${ORPHANED_PROPERTY}=${today}: ${reason}; delete it once it is free`);
+    } catch (error) {
+      log(`left ${image.id} (${image.name}) in Glance: ${reason}; marking it failed: ${(error as Error).message}`);
     }
   }
+  log(
+    `family ${family} ended: ${report.deleted.length} image(s) deleted, ${report.blocked.length} left` +
+      (report.blocked.length > 0 ? ` (${report.blocked.map((b) => b.id).join(", ")})` : ""),
+  );
   return report;
 }

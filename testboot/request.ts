@@ -1,13 +1,26 @@
-// What the component hands the test boot on stdin: one JSON document, a Pulumi secret (it holds the provider's
-// password), so it is encrypted in the state and never appears in argv or the log.
+// What the component hands the programs of testboot/ on stdin: one JSON document, a Pulumi secret (it holds the
+// provider's password), so it is encrypted in the state and never appears in argv or the log.
+
+export type Visibility = "private" | "shared" | "community" | "public";
+const VISIBILITIES: Visibility[] = ["private", "shared", "community", "public"];
+
+/** One region's upload of the build: the image and the provider settings that reach its Glance. */
+export interface Upload {
+  imageId: string;
+  openstack: Record<string, string>;
+}
 
 export interface TestBootRequest {
   /** The user's stack and component, e.g. "nixos-cloud-image/prod-east/nixos": named in every resource made. */
   owner: string;
-  /** Short hash of `owner`: the tag (and name part) that finds this stack's test resources, leftovers included. */
+  /** Short hash of the family ID: the tag (and name part) that finds this stack's test resources, leftovers included. */
   tag: string;
-  /** Glance ID of the image to boot. */
+  /** The family ID the uploads carry: a failed check deletes them only when they carry it. */
+  family: string;
+  /** Glance ID of the image to boot (the first of `uploads`). */
   imageId: string;
+  /** The build's upload in every region: deleted when the check fails (they were never promoted). */
+  uploads: Upload[];
   flavorName: string;
   networkName: string;
   sshSourceCidr: string;
@@ -22,19 +35,60 @@ export interface TestBootRequest {
   openstack: Record<string, string>;
 }
 
-/** What promotion needs: the image, the built file it must match, the visibility to apply, the provider settings. */
+/** What promotion needs: the image, the SHA-512 the build recorded, the visibility to apply, the provider settings. */
 export interface PromoteRequest {
   imageId: string;
-  /** The built file: Glance's SHA-512 of the upload must be this file's. */
-  file: string;
-  visibility: "private" | "shared" | "community" | "public";
+  /** The family the image must carry. */
+  family: string;
+  /** SHA-512 of the built file, recorded when it was built: Glance's hash of the upload must be this. */
+  sha512: string;
+  visibility: Visibility;
   openstack: Record<string, string>;
 }
 
+/** What rotation needs: the family, its newest generation, how many to keep, visibility and members. */
+export interface GenerationsRequest {
+  /** The family ID (nixos_cloud_image_family) that marks the family's images. */
+  family: string;
+  /** The newest generation: it stays visible. */
+  imageId: string;
+  keep: number;
+  /** Applied to every kept generation (older ones stay hidden). */
+  visibility: Visibility;
+  /** Member projects; any other member of a generation is removed. */
+  members: string[];
+  /** An upload of the family older than this that never became a generation has failed. */
+  uploadTimeoutMinutes: number;
+  openstack: Record<string, string>;
+}
+
+/** What the metadata step needs: the image, the properties and min_ram it must carry. */
+export interface MetadataRequest {
+  imageId: string;
+  family: string;
+  properties: Record<string, string>;
+  minRamMb: number;
+  openstack: Record<string, string>;
+}
+
+/** What the family's end (destroy, a region removed) needs besides the family ID (the family Command's output). */
+export interface FamilyRequest {
+  openstack: Record<string, string>;
+}
+
+/** Glance properties of this project's images; the component sets the family, the programs the others. */
+export const FAMILY_PROPERTY = "nixos_cloud_image_family";
+/** When the image became a generation (promoted): only promoted images count as generations. */
+export const PROMOTED_PROPERTY = "nixos_cloud_image_promoted";
+/** The test boot's verdict on these bytes: a later build of the same store path does not boot them again. */
+export const VERIFIED_PROPERTY = "nixos_cloud_image_verified";
+/** Set once an image was ever more than private: other projects may boot it. */
+export const EXPOSED_PROPERTY = "nixos_cloud_image_exposed";
+/** Left by a family's end on what it had to keep: no family adopts, hides or deletes it afterwards. */
+export const ORPHANED_PROPERTY = "nixos_cloud_image_orphaned";
+
 function fail(field: string, rule: string, value: unknown): never {
-  throw new Error(
-    `The test boot's request is not valid: "${field}" must be ${rule}; received ${JSON.stringify(value)}.`,
-  );
+  throw new Error(`The request on stdin is not valid: "${field}" must be ${rule}; received ${JSON.stringify(value)}.`);
 }
 
 const text = (doc: Record<string, unknown>, field: string): string => {
@@ -43,11 +97,33 @@ const text = (doc: Record<string, unknown>, field: string): string => {
   return value;
 };
 
+function wholeAtLeast(doc: Record<string, unknown>, field: string, min: number): number {
+  const value = doc[field];
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    fail(field, `a whole number of at least ${min}`, value);
+  }
+  return value;
+}
+
 function stringMap(doc: Record<string, unknown>, field: string): Record<string, string> {
   const value = doc[field];
   if (typeof value !== "object" || value === null || Array.isArray(value)) fail(field, "an object", value);
   for (const v of Object.values(value)) if (typeof v !== "string") fail(field, "a map of strings", value);
   return value as Record<string, string>;
+}
+
+function stringList(doc: Record<string, unknown>, field: string): string[] {
+  const value = doc[field] ?? [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v !== "")) {
+    fail(field, "a list of non-empty strings", value);
+  }
+  return value as string[];
+}
+
+function visibility(doc: Record<string, unknown>): Visibility {
+  const value = doc.visibility;
+  if (!VISIBILITIES.includes(value as Visibility)) fail("visibility", VISIBILITIES.join(", "), value);
+  return value as Visibility;
 }
 
 function object(raw: string): Record<string, unknown> {
@@ -61,76 +137,71 @@ function object(raw: string): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
+function uploads(doc: Record<string, unknown>): Upload[] {
+  const value = doc.uploads;
+  if (!Array.isArray(value) || value.length === 0) fail("uploads", "a non-empty list", value);
+  return value.map((u: unknown) => {
+    const upload = typeof u === "object" && u !== null ? (u as Record<string, unknown>) : {};
+    return { imageId: text(upload, "imageId"), openstack: stringMap(upload, "openstack") };
+  });
+}
+
 export function parseTestBootRequest(raw: string): TestBootRequest {
   const doc = object(raw);
-  const timeout = doc.timeout;
-  if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout <= 0) {
-    fail("timeout", "a positive whole number of seconds", timeout);
-  }
   if (!/^[0-9a-f]{8,}$/.test(text(doc, "tag"))) fail("tag", "a hex string", doc.tag);
-  const files = doc.expectFiles ?? [];
-  if (!Array.isArray(files) || !files.every((f) => typeof f === "string")) {
-    fail("expectFiles", "a list of paths", files);
-  }
   return {
     owner: text(doc, "owner"),
     tag: doc.tag as string,
+    family: text(doc, "family"),
     imageId: text(doc, "imageId"),
+    uploads: uploads(doc),
     flavorName: text(doc, "flavorName"),
     networkName: text(doc, "networkName"),
     sshSourceCidr: text(doc, "sshSourceCidr"),
     ...(doc.floatingIpPool === undefined ? {} : { floatingIpPool: text(doc, "floatingIpPool") }),
-    timeout,
+    timeout: wholeAtLeast(doc, "timeout", 1),
     ...(doc.expectKernel === undefined ? {} : { expectKernel: text(doc, "expectKernel") }),
-    expectFiles: files as string[],
+    expectFiles: stringList(doc, "expectFiles"),
     openstack: stringMap(doc, "openstack"),
   };
 }
 
 export function parsePromoteRequest(raw: string): PromoteRequest {
   const doc = object(raw);
-  const visibility = doc.visibility;
-  if (!["private", "shared", "community", "public"].includes(visibility as string)) {
-    fail("visibility", "private, shared, community or public", visibility);
-  }
+  if (!/^[0-9a-f]{128}$/.test(text(doc, "sha512"))) fail("sha512", "128 hex digits", doc.sha512);
   return {
     imageId: text(doc, "imageId"),
-    file: text(doc, "file"),
-    visibility: visibility as PromoteRequest["visibility"],
+    family: text(doc, "family"),
+    sha512: doc.sha512 as string,
+    visibility: visibility(doc),
     openstack: stringMap(doc, "openstack"),
   };
-}
-
-/** The Glance property that marks a family's images: the component sets it, rotation lists by it. */
-export const FAMILY_PROPERTY = "nixos_cloud_image_family";
-
-/** What rotation needs: the family, its newest generation, how many to keep and who may stay a member. */
-export interface GenerationsRequest {
-  /** The value of the nixos_cloud_image_family property that marks the family's images. */
-  family: string;
-  /** The newest generation: it stays visible. */
-  imageId: string;
-  keep: number;
-  /** Member projects; any other member of a generation is removed. */
-  members: string[];
-  openstack: Record<string, string>;
 }
 
 export function parseGenerationsRequest(raw: string): GenerationsRequest {
   const doc = object(raw);
-  const keep = doc.keep;
-  if (typeof keep !== "number" || !Number.isInteger(keep) || keep < 1) {
-    fail("keep", "a whole number of generations, at least 1", keep);
-  }
-  const members = doc.members;
-  if (!Array.isArray(members) || !members.every((m) => typeof m === "string" && m !== "")) {
-    fail("members", "a list of project IDs", members);
-  }
   return {
     family: text(doc, "family"),
     imageId: text(doc, "imageId"),
-    keep,
-    members: members as string[],
+    keep: wholeAtLeast(doc, "keep", 1),
+    visibility: visibility(doc),
+    members: stringList(doc, "members"),
+    uploadTimeoutMinutes: wholeAtLeast(doc, "uploadTimeoutMinutes", 1),
     openstack: stringMap(doc, "openstack"),
   };
+}
+
+export function parseMetadataRequest(raw: string): MetadataRequest {
+  const doc = object(raw);
+  return {
+    imageId: text(doc, "imageId"),
+    family: text(doc, "family"),
+    properties: stringMap(doc, "properties"),
+    minRamMb: wholeAtLeast(doc, "minRamMb", 0),
+    openstack: stringMap(doc, "openstack"),
+  };
+}
+
+export function parseFamilyRequest(raw: string): FamilyRequest {
+  return { openstack: stringMap(object(raw), "openstack") };
 }

@@ -23,6 +23,8 @@ export interface TestBootReport extends Report {
   leftoversRemoved: string | null;
   /** Seconds: server create to ACTIVE, to the end of the checks (boot + SSH + checks), cleanup, all. */
   timings: { serverActive: number; checked: number; cleanup: number; total: number };
+  /** Set when these bytes had passed before (when and on which server): nothing booted this time. */
+  alreadyVerified?: string;
 }
 
 export interface TestBootResult {
@@ -247,6 +249,6 @@ export function failureMessage(result: TestBootResult): string {
     ...failed.map((c) => `  ${c.name}: ${c.reason}`),
     `Console log of the server (last ${result.consoleTail.length} lines):`,
     ...result.consoleTail.map((l) => `  | ${l}`),
-    "The image stays private; the previous image is untouched.",
+    "The image was never promoted and is deleted; the previous generation is untouched. `pulumi up --refresh` uploads this build again.",
   ].join("\n");
 }
