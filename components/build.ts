@@ -69,7 +69,7 @@ export function buildScript(args: ResolvedArgs, outLink: string): string {
     '[ -n "$file" ] || { echo "$info names no file" >&2; exit 1; }',
     'sha=$({ sha512sum "$file" 2>/dev/null || shasum -a 512 "$file"; } | cut -d " " -f 1)',
     String.raw`registered=$(nix --extra-experimental-features nix-command path-info --json "$out" 2>/dev/null | sed -n 's/.*"registrationTime": *\([0-9]*\).*/\1/p' | head -n 1)`,
-    'at=${registered:-$(date +%s)}',
+    "at=${registered:-$(date +%s)}",
     `built=$(date -u -d "@$at" '+%Y-%m-%d %H:%M' 2>/dev/null || date -u -r "$at" '+%Y-%m-%d %H:%M')`,
     `printf '{"builtAt":"%s","sha512":"%s","imageInfo":' "$built" "$sha"`,
     'cat "$info"',
@@ -93,7 +93,9 @@ export function parseBuildOutput(
     throw new Error(`The build script's output has no build time; received ${JSON.stringify(doc.builtAt)}.`);
   }
   if (typeof doc.sha512 !== "string" || !/^[0-9a-f]{128}$/.test(doc.sha512)) {
-    throw new Error(`The build script's output has no SHA-512 of the image; received ${JSON.stringify(doc.sha512)}.`);
+    throw new Error(
+      `The build script's output has no SHA-512 of the image; received ${JSON.stringify(doc.sha512)}.`,
+    );
   }
   return { info, builtAt: doc.builtAt, sha512: doc.sha512 };
 }

@@ -33,25 +33,27 @@ export function verifyImage(
 ) {
   const [{ image, family, region }] = published;
   const uploads = pulumi.all(published.map((p) => p.image.id));
-  const request = pulumi.all([image.id, build.info, family.id, uploads]).apply(([imageId, info, familyId, ids]) => {
-    const doc: TestBootRequest = {
-      owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
-      tag: testBootTag(familyId),
-      family: familyId,
-      imageId,
-      uploads: ids.map((id, i) => ({ imageId: id, openstack: regionSettings(published[i].region) })),
-      flavorName: verify.flavorName,
-      networkName: verify.networkName,
-      sshSourceCidr: verify.sshSourceCidr,
-      ...(verify.floatingIpPool === undefined ? {} : { floatingIpPool: verify.floatingIpPool }),
-      timeout: verify.timeout,
-      // Beyond SSH, sudo and root: the kernel is the one built, and /etc/nixos holds the shipped configuration.
-      expectKernel: info.kernelVersion,
-      expectFiles: ["/etc/nixos/configuration.nix"],
-      openstack: regionSettings(region),
-    };
-    return JSON.stringify(doc);
-  });
+  const request = pulumi
+    .all([image.id, build.info, family.id, uploads])
+    .apply(([imageId, info, familyId, ids]) => {
+      const doc: TestBootRequest = {
+        owner: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
+        tag: testBootTag(familyId),
+        family: familyId,
+        imageId,
+        uploads: ids.map((id, i) => ({ imageId: id, openstack: regionSettings(published[i].region) })),
+        flavorName: verify.flavorName,
+        networkName: verify.networkName,
+        sshSourceCidr: verify.sshSourceCidr,
+        ...(verify.floatingIpPool === undefined ? {} : { floatingIpPool: verify.floatingIpPool }),
+        timeout: verify.timeout,
+        // Beyond SSH, sudo and root: the kernel is the one built, and /etc/nixos holds the shipped configuration.
+        expectKernel: info.kernelVersion,
+        expectFiles: ["/etc/nixos/configuration.nix"],
+        openstack: regionSettings(region),
+      };
+      return JSON.stringify(doc);
+    });
   const command = new local.Command(
     `${name}-verify`,
     {

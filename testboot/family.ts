@@ -36,7 +36,9 @@ export interface FamilyImage {
 export async function credentialsProject(cli: Cli): Promise<string> {
   const token = await cli.json<{ project_id?: string }>(["token", "issue"]);
   if (!token?.project_id) {
-    throw new Error("the credentials are not scoped to a project (openstack token issue shows no project_id)");
+    throw new Error(
+      "the credentials are not scoped to a project (openstack token issue shows no project_id)",
+    );
   }
   return token.project_id;
 }

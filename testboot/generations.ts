@@ -123,7 +123,9 @@ export async function rotate(
   const cutoff = Date.now() - req.uploadTimeoutMinutes * 60_000;
   for (const upload of all.filter((i) => i.promotedAt === undefined && i.id !== req.imageId)) {
     if (upload.status !== "active" && !UPLOAD_STATES.includes(upload.status)) {
-      log(`left ${upload.id} (${upload.name}) alone: it is ${upload.status}, which only an admin or Glance makes`);
+      log(
+        `left ${upload.id} (${upload.name}) alone: it is ${upload.status}, which only an admin or Glance makes`,
+      );
       continue;
     }
     if (Date.parse(upload.createdAt) > cutoff) {
@@ -134,7 +136,9 @@ export async function rotate(
     if (reason !== undefined) keep(upload, reason);
     else {
       report.deleted.push(upload.id);
-      log(`deleted ${upload.id} (${upload.name}): an upload that never became a generation (${upload.status})`);
+      log(
+        `deleted ${upload.id} (${upload.name}): an upload that never became a generation (${upload.status})`,
+      );
     }
   }
 
@@ -223,9 +227,13 @@ export async function removeFamily(
     try {
       await cli.text(["image", "set", "--property", `${ORPHANED_PROPERTY}=${today}`, image.id]);
       report.orphaned.push(image.id);
-      log(`left ${image.id} (${image.name}) in Glance, marked ${ORPHANED_PROPERTY}=${today}: ${reason}; delete it once it is free`);
+      log(
+        `left ${image.id} (${image.name}) in Glance, marked ${ORPHANED_PROPERTY}=${today}: ${reason}; delete it once it is free`,
+      );
     } catch (error) {
-      log(`left ${image.id} (${image.name}) in Glance: ${reason}; marking it failed: ${(error as Error).message}`);
+      log(
+        `left ${image.id} (${image.name}) in Glance: ${reason}; marking it failed: ${(error as Error).message}`,
+      );
     }
   }
   log(

@@ -88,7 +88,9 @@ export const EXPOSED_PROPERTY = "nixos_cloud_image_exposed";
 export const ORPHANED_PROPERTY = "nixos_cloud_image_orphaned";
 
 function fail(field: string, rule: string, value: unknown): never {
-  throw new Error(`The request on stdin is not valid: "${field}" must be ${rule}; received ${JSON.stringify(value)}.`);
+  throw new Error(
+    `The request on stdin is not valid: "${field}" must be ${rule}; received ${JSON.stringify(value)}.`,
+  );
 }
 
 const text = (doc: Record<string, unknown>, field: string): string => {

@@ -51,9 +51,13 @@ export async function discardUploads(req: TestBootRequest, log: (line: string) =
       const image = await familyImage(cli, upload.imageId, req.family, await credentialsProject(cli));
       if (image === undefined || image.promotedAt !== undefined) continue;
       await cli.text(["image", "delete", upload.imageId]);
-      log(`deleted image ${upload.imageId}${where}: its build failed verification and never became a generation`);
+      log(
+        `deleted image ${upload.imageId}${where}: its build failed verification and never became a generation`,
+      );
     } catch (error) {
-      log(`could not delete image ${upload.imageId}${where}: ${(error as Error).message}; the next rotation tries again`);
+      log(
+        `could not delete image ${upload.imageId}${where}: ${(error as Error).message}; the next rotation tries again`,
+      );
     }
   }
 }

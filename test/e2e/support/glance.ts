@@ -95,6 +95,37 @@ export class Glance {
     return ((await res.json()) as { id: string }).id;
   }
 
+  /** Creates a raw image record carrying `properties` (queued, until data comes) and returns its ID. */
+  async createWith(name: string, properties: Record<string, string>): Promise<string> {
+    const res = await this.request("POST", "/v2/images", {
+      name,
+      disk_format: "raw",
+      container_format: "bare",
+      ...properties,
+    });
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  /** Uploads a few bytes as the image's data (it becomes active). */
+  async upload(id: string, data = "nixos-cloud-image test data"): Promise<void> {
+    const res = await fetch(this.fileUrl(id), {
+      method: "PUT",
+      headers: { "x-auth-token": await this.authToken(), "content-type": "application/octet-stream" },
+      body: data,
+    });
+    if (!res.ok) throw new Error(`Glance PUT ${id}/file: ${res.status} ${await res.text()}`);
+  }
+
+  /** Deactivates an active image, as an admin does with one that must not boot. */
+  async deactivate(id: string): Promise<void> {
+    await this.request("POST", `/v2/images/${id}/actions/deactivate`);
+  }
+
+  /** Sets (or clears) the image's protected flag. */
+  async protect(id: string, on: boolean): Promise<void> {
+    await this.request("PATCH", `/v2/images/${id}`, [{ op: "replace", path: "/protected", value: on }]);
+  }
+
   /** The URL a PUT of the image data goes to. */
   fileUrl(id: string): string {
     return `${this.glanceUrl}/v2/images/${id}/file`;
