@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -8,7 +9,26 @@ import { resolveArgs } from "../../components/validate.ts";
 import { shellQuote } from "../../components/shell.ts";
 import { parseImageInfo } from "../../components/imageInfo.ts";
 import { FIXTURE_DIR, nix } from "../support/nix.ts";
-import { fakeImageInfo } from "../support/pulumiMocks.ts";
+import { FAKE_SHA512, fakeBuildOutput, fakeImageInfo } from "../support/pulumiMocks.ts";
+
+/** Runs the build script with a result directory in place of nix-build's; its file is a local one. */
+function runBuildScript(bytes: string, env: NodeJS.ProcessEnv = process.env) {
+  const script = buildScript(resolveArgs({}), "gc/link");
+  const result = mkdtempSync(path.join(tmpdir(), "nci-build-"));
+  mkdirSync(path.join(result, "nix-support"));
+  const file = path.join(result, "nixos.img");
+  writeFileSync(file, bytes);
+  const infoFile = path.join(result, "nix-support/image-info.json");
+  writeFileSync(infoFile, fakeImageInfo(1024, { file }));
+  const run = script.replace(/^mkdir.*$/m, "").replace(/^out=.*$/m, `out=${shellQuote(result)}`);
+  const sh = () => execFileSync("sh", ["-c", run], { encoding: "utf8", stdio: "pipe", env });
+  const out = sh();
+  // parseBuildOutput wants a store path; the script hashed the local file the document named.
+  const parsed = parseBuildOutput(out.replace(JSON.stringify(file), JSON.stringify(STORE_FILE)), {});
+  return { script, out, parsed, infoFile, sh };
+}
+
+const STORE_FILE = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-disk-image/nixos.img";
 
 describe("the nix-build command", () => {
   it("passes the documented arguments, the nixpkgs URL and Nix settings through", () => {
@@ -89,21 +109,40 @@ describe("the nix-build command", () => {
     }
   });
 
-  it("prints only the image-info document and the build time on stdout, and stops at the first failure", () => {
-    const script = buildScript(resolveArgs({}), "gc/link");
+  it("prints the image-info document, the build time and the file's SHA-512 on stdout, and stops at the first failure", () => {
+    const { script, parsed, infoFile, sh } = runBuildScript("the image bytes");
     assert.match(script, /^set -eu\n/);
-    // The script as it is, with a build result in place of nix-build's.
-    const result = mkdtempSync(path.join(tmpdir(), "nci-build-"));
-    mkdirSync(path.join(result, "nix-support"));
-    writeFileSync(path.join(result, "nix-support/image-info.json"), fakeImageInfo(1024));
-    const run = script.replace(/^mkdir.*$/m, "").replace(/^out=.*$/m, `out=${shellQuote(result)}`);
-    const out = execFileSync("sh", ["-c", run], { encoding: "utf8" });
-    const { info, builtAt } = parseBuildOutput(out, {});
-    assert.equal(info.format, "raw");
-    assert.match(builtAt, /^20\d\d-\d\d-\d\d \d\d:\d\d$/);
-    assert.throws(
-      () => parseBuildOutput(fakeImageInfo(1024), {}),
-      /output has no build time; received undefined/,
+    assert.equal(parsed.info.format, "raw");
+    assert.match(parsed.builtAt, /^20\d\d-\d\d-\d\d \d\d:\d\d$/);
+    assert.equal(parsed.sha512, createHash("sha512").update("the image bytes").digest("hex"));
+    // An image-info.json that names no file stops the script: nothing to hash.
+    writeFileSync(infoFile, "{}");
+    assert.throws(sh, /names no file/);
+  });
+
+  it("takes the build time from the store path's registration, so a rebuild of the same path keeps its date", () => {
+    // A `nix` on PATH that answers path-info as Nix does: registered 2026-01-02 03:04:05 UTC.
+    const bin = mkdtempSync(path.join(tmpdir(), "nci-nix-"));
+    writeFileSync(
+      path.join(bin, "nix"),
+      `#!/bin/sh\nprintf '[{"path":"%s","registrationTime":1767323045,"narSize":1}]' "$5"\n`,
+      { mode: 0o755 },
     );
+    const { parsed } = runBuildScript("bytes", { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+    assert.equal(parsed.builtAt, "2026-01-02 03:04");
+  });
+
+  it("refuses build output without a build time or without a SHA-512 of 128 hex digits", () => {
+    const info = fakeImageInfo(1024);
+    assert.throws(() => parseBuildOutput(info, {}), /output has no build time; received undefined/);
+    assert.throws(
+      () => parseBuildOutput(`{"builtAt":"2026-12-01 10:20","imageInfo":${info}}`, {}),
+      /output has no SHA-512 of the image; received undefined/,
+    );
+    assert.throws(
+      () => parseBuildOutput(fakeBuildOutput(info, "2026-12-01 10:20", "ab".repeat(63)), {}),
+      /output has no SHA-512 of the image; received "(ab){63}"/,
+    );
+    assert.equal(parseBuildOutput(fakeBuildOutput(info), {}).sha512, FAKE_SHA512);
   });
 });

@@ -31,9 +31,30 @@ export function fakeImageInfo(diskSize: number, overrides: Record<string, unknow
   });
 }
 
+/** The SHA-512 the fake build reports for its file. */
+export const FAKE_SHA512 = "ab".repeat(64);
+
 /** What the build script prints around an image-info.json document. */
-export function fakeBuildOutput(imageInfo: string, builtAt = "2026-12-01 10:20") {
-  return `{"builtAt":"${builtAt}","imageInfo":${imageInfo}}`;
+export function fakeBuildOutput(imageInfo: string, builtAt = "2026-12-01 10:20", sha512 = FAKE_SHA512) {
+  return `{"builtAt":"${builtAt}","sha512":"${sha512}","imageInfo":${imageInfo}}`;
+}
+
+/** The family ID the fake family Command prints for a resource (random in the real one, fixed here per name). */
+export function fakeFamilyId(resourceName: string): string {
+  return `nci-fake-${resourceName}`;
+}
+
+/** What the fake rotation prints: a report whose `next` says what the next build hides and deletes. */
+export function fakeRotationReport(imageId: string) {
+  return {
+    kept: [imageId, "older-id"],
+    hidden: [],
+    deleted: [],
+    blocked: [],
+    unshared: [],
+    orphaned: [],
+    next: { hide: [imageId], delete: ["older-id"] },
+  };
 }
 
 /** The size the fake build reports for diskSize "auto", in MiB. */
@@ -72,7 +93,13 @@ function stdoutFor(name: string, inputs: Record<string, any>): string | undefine
     return fakeBuildOutput(fakeImageInfo(size ? Number(size) : AUTO_DISK_SIZE, { system, bootMode }));
   }
   if (name.endsWith("-verify")) return JSON.stringify(fakeReport);
-  if (name.endsWith("-promote")) return "";
+  if (/-promote(-|$)/.test(name)) return "";
+  if (/-family(-|$)/.test(name)) return `${fakeFamilyId(name)}\n`;
+  if (/-metadata(-|$)/.test(name)) return JSON.stringify({ properties: {} });
+  if (/-generations(-|$)/.test(name)) {
+    const request = JSON.parse(inputs.stdin?.value ?? inputs.stdin);
+    return JSON.stringify(fakeRotationReport(request.imageId));
+  }
   return undefined;
 }
 
