@@ -5,7 +5,6 @@ import { buildImage } from "./build.ts";
 import { rotateGenerations } from "./generations.ts";
 import type { RotationPlan } from "./generations.ts";
 import type { ImageInfo } from "./imageInfo.ts";
-import { imageMetadata } from "./metadata.ts";
 import { promoteImage } from "./promote.ts";
 import { publishImage } from "./publish.ts";
 import { shareImage } from "./share.ts";
@@ -62,16 +61,15 @@ export class NixosImage extends pulumi.ComponentResource {
       checks ? { ...opts, dependsOn: gatedDependsOn(checks, opts?.dependsOn) } : opts,
     );
 
-    // build → publish (each region) → metadata, verify (in the first) → promote → share → rotate: no stage
-    // looks back, and only the family's end (family.ts) deletes images.
+    // build → publish (each region) → verify (in the first) → promote → share → rotate: no stage looks back,
+    // and only the family's end (family.ts) deletes images.
     const build = buildImage(name, resolved, this);
     const published = publishImage(name, resolved, build, this);
     const verified = resolved.verify && verifyImage(name, resolved.verify, build, published, this);
     const memberProviders = new Map<string, openstack.Provider>();
     const plans = published.map((copy) => {
-      const metadata = imageMetadata(name, resolved, copy, this);
-      const checked = verified ? [metadata, verified.command] : [metadata];
-      const promoted = promoteImage(name, resolved.visibility, build, copy, checked, this);
+      const checked = verified ? [verified.command] : [];
+      const promoted = promoteImage(name, resolved, build, copy, checked, this);
       const shares = shareImage(name, resolved, copy, promoted, memberProviders, this);
       const rotation = rotateGenerations(name, resolved, build, copy, [promoted, ...shares], this);
       return pulumi.all([copy.image.region, rotation.plan]);

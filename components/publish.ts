@@ -29,7 +29,7 @@ export function publishRegions(args: ResolvedArgs): { region: string | undefined
 /**
  * Uploads the built file to Glance, once per region and once per store path: the same bytes are the same
  * image, whatever rebuilt them. An image is created private and hidden (promote.ts applies visibility once its
- * checks passed); its metadata changes in place (metadata.ts); Pulumi never deletes it (only the family's
+ * checks passed); its metadata changes in place (promote.ts); Pulumi never deletes it (only the family's
  * rotation and end do, family.ts and generations.ts).
  */
 export function publishImage(
@@ -85,8 +85,8 @@ export function publishImage(
         deleteBeforeReplace: false,
         customTimeouts: { create: `${args.uploadTimeoutMinutes}m` },
         // imageCachePath: the provider defaults this download cache to $HOME, which differs between machines;
-        // it is unused for local files. The promote step owns visibility and hidden, the metadata step the
-        // properties and min_ram (the provider would drop os_* changes): none of them uploads again.
+        // it is unused for local files. The promote step owns visibility, hidden, the properties and min_ram
+        // (the provider would drop os_* changes), and sets them in place: none of them uploads again.
         ignoreChanges: ["imageCachePath", "visibility", "hidden", "properties", "minRamMb"],
       },
     );

@@ -1,6 +1,6 @@
 // nixos-image-testboot: what the component's Commands run, one mode a stage. `verify` boots and checks the
-// image and prints the report; `promote` checks the upload's SHA-512 and applies the image's visibility;
-// `metadata` sets the image's properties in place; `rotate` hides and deletes older generations;
+// image and prints the report; `promote` checks the upload's SHA-512 and applies the image's visibility and
+// metadata (in place, also later); `rotate` hides and deletes older generations;
 // `new-family` prints a new family ID; `remove-family` ends the family (destroy). The request comes on stdin
 // (see request.ts).
 //
@@ -12,13 +12,11 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { newFamilyId } from "./family.ts";
 import { removeFamily, rotate } from "./generations.ts";
-import { applyMetadata } from "./metadata.ts";
 import { openstackCli } from "./openstackCli.ts";
 import { promote } from "./promote.ts";
 import {
   parseFamilyRequest,
   parseGenerationsRequest,
-  parseMetadataRequest,
   parsePromoteRequest,
   parseTestBootRequest,
 } from "./request.ts";
@@ -29,7 +27,7 @@ const program = "nixos-image-testboot";
 const CHILD_FLAG = "--detached-child";
 const BIN = fileURLToPath(new URL("../bin/nixos-image-testboot.js", import.meta.url));
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-const MODES = ["verify", "promote", "metadata", "rotate", "new-family", "remove-family"];
+const MODES = ["verify", "promote", "rotate", "new-family", "remove-family"];
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -79,7 +77,7 @@ async function run(mode: string): Promise<number> {
   process.stderr.on("error", () => undefined);
   const signal = interruption();
   const input = await readStdin();
-  // The command provider hands a Command its previous stdout (the family ID, the metadata record) here.
+  // The command provider hands a Command its previous stdout (the family ID, the properties promotion set) here.
   const previous = process.env.PULUMI_COMMAND_STDOUT?.trim() || undefined;
   const print = (doc: unknown) => process.stdout.write(`${JSON.stringify(doc)}\n`);
   switch (mode) {
@@ -94,12 +92,7 @@ async function run(mode: string): Promise<number> {
     }
     case "promote": {
       const req = parsePromoteRequest(input);
-      await promote(openstackCli(req.openstack), req, log);
-      return 0;
-    }
-    case "metadata": {
-      const req = parseMetadataRequest(input);
-      print(await applyMetadata(openstackCli(req.openstack), req, previous, log));
+      print(await promote(openstackCli(req.openstack), req, previous, log));
       return 0;
     }
     case "rotate": {

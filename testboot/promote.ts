@@ -1,18 +1,40 @@
-// Promotion of a new generation: only an upload Glance holds byte for byte (its SHA-512, os_hash_value, equals
-// the one recorded when the file was built) is made visible. The provider checks only MD5, and only against
-// what it sent. No local file is read: a machine that did not build the image can promote it.
+// Promotion of a new generation, and the image's metadata kept as the settings say. Only an upload Glance
+// holds byte for byte (its SHA-512, os_hash_value, equals the one recorded when the file was built) is made
+// visible: the provider checks only MD5, and only against what it sent. No local file is read, so a machine
+// that did not build the image can promote it. Properties and min_ram are set here, in place, through the
+// CLI: the same bytes are never uploaded again for them, and the OpenStack provider would drop changes to os_*
+// properties (Glance keeps the old values).
 import { removeMembers, visibilityArgs } from "./generations.ts";
 import { imageField } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
 import { FAMILY_PROPERTY, PROMOTED_PROPERTY } from "./request.ts";
 import type { PromoteRequest } from "./request.ts";
 
-export async function promote(cli: Cli, req: PromoteRequest, log: (line: string) => void): Promise<void> {
+/** What promotion leaves in the state (its stdout): the properties it set, so the next run can unset dropped ones. */
+export interface PromoteRecord {
+  properties: Record<string, string>;
+}
+
+function previousKeys(previous: string | undefined): string[] {
+  try {
+    return Object.keys((JSON.parse(previous ?? "") as PromoteRecord).properties ?? {});
+  } catch {
+    return [];
+  }
+}
+
+export async function promote(
+  cli: Cli,
+  req: PromoteRequest,
+  previous: string | undefined,
+  log: (line: string) => void,
+): Promise<PromoteRecord> {
   const image = await cli.json<Record<string, unknown>>(["image", "show", req.imageId]);
+  // The ID comes from the stack's state; the family ID (random, unguessable) proves it is still this stack's.
   if (imageField(image, FAMILY_PROPERTY) !== req.family) {
     throw new Error(
       `image ${req.imageId} does not carry this stack's family ID (${FAMILY_PROPERTY}=${req.family}): it is ` +
-        "not promoted. Was the property changed by hand? `pulumi up --replace <the image's URN>` uploads anew.",
+        "left alone. Was the property changed by hand? `pulumi up --replace <the image's URN>` uploads anew.",
     );
   }
   const algo = imageField(image, "os_hash_algo");
@@ -33,11 +55,22 @@ export async function promote(cli: Cli, req: PromoteRequest, log: (line: string)
       log(`removed member ${member} from image ${req.imageId}: it is no longer shared`);
     }
   }
+  const properties = Object.entries(req.properties).flatMap(([key, v]) => ["--property", `${key}=${v}`]);
   // The first promotion makes it a generation, and its time orders the family; a later one keeps it.
-  const promoted =
-    imageField(image, PROMOTED_PROPERTY) === undefined
-      ? ["--property", `${PROMOTED_PROPERTY}=${new Date().toISOString()}`]
-      : [];
-  await cli.text(["image", "set", ...visibilityArgs(req.visibility), "--unhidden", ...promoted, req.imageId]);
-  log(`image ${req.imageId} is now ${req.visibility}`);
+  if (imageField(image, PROMOTED_PROPERTY) === undefined) {
+    properties.push("--property", `${PROMOTED_PROPERTY}=${new Date().toISOString()}`);
+  }
+  await cli.text([
+    ...["image", "set", "--min-ram", String(req.minRamMb), ...properties],
+    ...[...visibilityArgs(req.visibility), "--unhidden", req.imageId],
+  ]);
+  const dropped = previousKeys(previous).filter((key) => !(key in req.properties));
+  if (dropped.length > 0) {
+    await cli.text(["image", "unset", ...dropped.flatMap((key) => ["--property", key]), req.imageId]);
+  }
+  log(
+    `image ${req.imageId} is now ${req.visibility}, with ${Object.keys(req.properties).length} properties and ` +
+      `min_ram ${req.minRamMb} MiB${dropped.length > 0 ? `; ${dropped.join(", ")} removed` : ""}`,
+  );
+  return { properties: req.properties };
 }

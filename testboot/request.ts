@@ -35,7 +35,7 @@ export interface TestBootRequest {
   openstack: Record<string, string>;
 }
 
-/** What promotion needs: the image, the SHA-512 the build recorded, the visibility to apply, the provider settings. */
+/** What promotion needs: the image, the SHA-512 the build recorded, the visibility and metadata to apply. */
 export interface PromoteRequest {
   imageId: string;
   /** The family the image must carry. */
@@ -43,6 +43,9 @@ export interface PromoteRequest {
   /** SHA-512 of the built file, recorded when it was built: Glance's hash of the upload must be this. */
   sha512: string;
   visibility: Visibility;
+  /** Every property the image must carry (standard, SCS, the family ID, the user's). */
+  properties: Record<string, string>;
+  minRamMb: number;
   openstack: Record<string, string>;
 }
 
@@ -59,15 +62,6 @@ export interface GenerationsRequest {
   members: string[];
   /** An upload of the family older than this that never became a generation has failed. */
   uploadTimeoutMinutes: number;
-  openstack: Record<string, string>;
-}
-
-/** What the metadata step needs: the image, the properties and min_ram it must carry. */
-export interface MetadataRequest {
-  imageId: string;
-  family: string;
-  properties: Record<string, string>;
-  minRamMb: number;
   openstack: Record<string, string>;
 }
 
@@ -176,6 +170,8 @@ export function parsePromoteRequest(raw: string): PromoteRequest {
     family: text(doc, "family"),
     sha512: doc.sha512 as string,
     visibility: visibility(doc),
+    properties: stringMap(doc, "properties"),
+    minRamMb: wholeAtLeast(doc, "minRamMb", 0),
     openstack: stringMap(doc, "openstack"),
   };
 }
@@ -189,17 +185,6 @@ export function parseGenerationsRequest(raw: string): GenerationsRequest {
     visibility: visibility(doc),
     members: stringList(doc, "members"),
     uploadTimeoutMinutes: wholeAtLeast(doc, "uploadTimeoutMinutes", 1),
-    openstack: stringMap(doc, "openstack"),
-  };
-}
-
-export function parseMetadataRequest(raw: string): MetadataRequest {
-  const doc = object(raw);
-  return {
-    imageId: text(doc, "imageId"),
-    family: text(doc, "family"),
-    properties: stringMap(doc, "properties"),
-    minRamMb: wholeAtLeast(doc, "minRamMb", 0),
     openstack: stringMap(doc, "openstack"),
   };
 }

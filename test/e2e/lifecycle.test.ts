@@ -145,7 +145,6 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     assert.deepEqual(changed(await plannedOps(stack)), {
       "nixos-build": "replace",
       "nixos-image": "replace",
-      "nixos-metadata": "update",
       "nixos-promote": "replace",
       "nixos-generations": "update",
     });
@@ -187,14 +186,14 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     await set("minRamMb", "640");
     await setPath("properties.team", "platform");
     const ops = changed(await plannedOps(stack));
-    assert.deepEqual(ops, { "nixos-metadata": "update" }, "only the metadata step runs");
+    assert.deepEqual(ops, { "nixos-promote": "update" }, "only the promotion sets them, in place");
     assert.equal((await up()).summary.result, "succeeded");
     let image = await glance.image(before.imageId);
     assert.deepEqual([image.replace_frequency, image.min_ram, image.team], ["weekly", 640, "platform"]);
     await unset("properties");
     await set("keepGenerations", "2");
     assert.deepEqual(changed(await plannedOps(stack)), {
-      "nixos-metadata": "update",
+      "nixos-promote": "update",
       "nixos-generations": "update",
     });
     assert.equal((await up()).summary.result, "succeeded");

@@ -84,6 +84,8 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
       "openstack:password": { value: password, secret: true },
       [`${NS}:visibility`]: { value: "public" },
       [`${NS}:diskSize`]: { value: "2048" },
+      // Keep 1: a failed check must never push the last good generation out.
+      [`${NS}:keepGenerations`]: { value: "1" },
     });
     await useGuest("good");
   });
@@ -176,7 +178,7 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     ["sudo asking for a password", "sudo-password", /sudo requires a password/],
   ];
   for (const [what, variant, reason] of failing) {
-    it(`a guest with ${what}: preview shows the check will run, up fails naming it with console lines, the new image stays private, nothing is left`, async () => {
+    it(`a guest with ${what} (keep 1): preview shows the check will run, up fails naming it with console lines, deletes the failed upload, the passing generation stays newest, nothing is left`, async () => {
       await useGuest(variant);
       const ops = changed(await plannedOps(stack));
       assert.equal(ops["nixos-verify"], "replace", "pulumi preview shows the check will run");
@@ -184,7 +186,7 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
         assert.match(error.message, reason);
         assert.match(error.message, /failed verification on server/);
         assert.match(error.message, /Console log of the server \(last \d+ lines\):\n +\| /);
-        assert.match(error.message, /The image stays private/);
+        assert.match(error.message, /The image was never promoted and is deleted/);
         return true;
       });
       const { imageId } = await outputs();
@@ -194,11 +196,15 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
       );
       const fresh = images.find((r: { id: string }) => r.id !== verified.imageId);
       assert.ok(fresh, "the new image is in the state");
-      assert.equal((await image(fresh.id)).visibility, "private", "the failed image is not promoted");
-      // The previous image is untouched: still there, still public, still the stack's output.
+      // The run that made the failed upload deleted it: it never became a generation.
+      await assert.rejects(image(fresh.id), /No Image found|Could not find|404/);
+      // The previous generation is untouched: still there, still public and visible, still the stack's output.
       assert.equal(imageId, verified.imageId);
-      // A replacement never deletes a generation: the verified one stays public through every failure.
-      assert.equal((await image(verified.imageId)).visibility, "public");
+      const previous = await image(verified.imageId);
+      assert.deepEqual(
+        [previous.visibility, previous.properties?.os_hidden ?? previous.os_hidden],
+        ["public", false],
+      );
       await nothingLeft(`a failed check (${what})`);
     });
   }
@@ -247,38 +253,88 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
 
   it("rotation never deletes a generation a server boots from: it names it, and deletes it once the server is gone", async () => {
     await stack.removeConfig(`${NS}:verify`);
-    // keepGenerations is in the image's uuid_validity: each change is a new generation, and a rotation.
-    await stack.setConfig(`${NS}:keepGenerations`, { value: "1" });
     const { imageId: used } = await outputs();
     const server = await cloud.openstack([
-      ...[
-        "server",
-        "create",
-        "--image",
-        used,
-        "--flavor",
-        VERIFY.flavorName,
-        "--network",
-        VERIFY.networkName,
-      ],
-      ...["nci-rotation-user", "-f", "json"],
+      ...["server", "create", "--image", used, "--flavor", VERIFY.flavorName],
+      ...["--network", VERIFY.networkName, "nci-rotation-user", "-f", "json"],
     ]);
     try {
+      // Another guest's bytes (unchecked now) are a new generation, which pushes `used` beyond keep 1.
+      await useGuest("root-allowed");
       const { result } = await up();
       assert.match(
         result.stdout,
-        new RegExp(`kept generation ${used} \\(.*\\) beyond the newest 1: server ${server.id} uses it`),
+        new RegExp(`kept ${used} \\(.*\\): beyond the newest 1, but server ${server.id} uses it`),
       );
-      const kept = await image(used);
-      assert.equal(kept.status, "active", "the generation in use is still there");
+      assert.equal((await image(used)).status, "active", "the generation in use is still there");
     } finally {
       await cloud.openstack(["server", "delete", "--wait", server.id]);
     }
-    await stack.setConfig(`${NS}:keepGenerations`, { value: "2" });
+    await useGuest("sudo-password");
     const { result } = await up();
     assert.match(result.stdout, new RegExp(`deleted generation ${used} `));
     await assert.rejects(image(used), /No Image found|Could not find|404/);
     await nothingLeft("the rotation");
+  });
+
+  it("credentials that may not see other projects' servers keep a generation that was shared: hidden, with the reason; destroy marks it", async () => {
+    const admin = (await cloud.openstack(["token", "issue", "-f", "json"])).project_id as string;
+    const demo = await makeStack(
+      project,
+      "verify-demo",
+      { OS_CLIENT_CONFIG_FILE: cloud.cloudsYaml },
+      await pulumiInNetns(cloud.netns),
+    );
+    await demo.setAllConfig({
+      "openstack:cloud": { value: "local-demo" },
+      [`${NS}:source`]: { value: await guestSource("good") },
+      [`${NS}:diskSize`]: { value: "2048" },
+      [`${NS}:keepGenerations`]: { value: "1" },
+      [`${NS}:members`]: { value: JSON.stringify([admin]) },
+    });
+    const demoUp = async () => {
+      const result = await demo.up({ onOutput: (o) => process.stderr.write(o) });
+      assert.equal(result.summary.result, "succeeded");
+      return result;
+    };
+    await demoUp();
+    const shared = (await demo.outputs()).imageId.value as string;
+    // A server of the admin's project boots the shared generation; the demo user cannot see it.
+    const server = await cloud.openstack([
+      ...["server", "create", "--image", shared, "--flavor", VERIFY.flavorName],
+      ...["--network", VERIFY.networkName, "nci-other-project", "-f", "json"],
+    ]);
+    let newest: string | undefined;
+    try {
+      await demo.setConfig(`${NS}:source`, { value: await guestSource("root-allowed") });
+      const { stdout } = await demoUp();
+      newest = (await demo.outputs()).imageId.value as string;
+      assert.match(
+        stdout,
+        new RegExp(
+          `kept ${shared} \\(.*\\): beyond the newest 1, but it was shared, .*may not list other projects' servers`,
+        ),
+      );
+      const kept = await image(shared);
+      assert.equal(kept.status, "active");
+      assert.equal(kept.properties?.os_hidden ?? kept.os_hidden, true, "hidden, not deleted");
+      const destroyed = await demo.destroy({ onOutput: (o) => process.stderr.write(o) });
+      assert.equal(destroyed.summary.result, "succeeded");
+      // Both were shared: neither may go while other projects' servers cannot be seen.
+      for (const id of [shared, newest])
+        assert.match(destroyed.stdout, new RegExp(`left ${id} .* marked nixos_cloud_image_orphaned=`));
+      const orphan = await image(shared);
+      assert.match(
+        String(orphan.properties?.nixos_cloud_image_orphaned ?? orphan.nixos_cloud_image_orphaned),
+        /^\d{4}-/,
+      );
+    } finally {
+      await cloud.openstack(["server", "delete", "--wait", server.id]);
+      for (const id of [shared, newest])
+        if (id) await cloud.openstack(["image", "delete", id]).catch(() => undefined);
+      await demo.workspace.removeStack("verify-demo", { force: true }).catch(() => undefined);
+    }
+    await nothingLeft("the other project's server");
   });
 
   it("pulumi destroy leaves no image, nothing of the check, and no secret in plain text in the state", async () => {
