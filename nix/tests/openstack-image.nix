@@ -25,12 +25,20 @@
   firmware ? null,
 }:
 let
+  settings = import ./vm-settings.nix {
+    inherit
+      system
+      bootMode
+      diskInterface
+      firmware
+      ;
+  };
+  inherit (settings) mode;
+  boot = settings.firmware;
   args = import ../args.nix;
   src = args.resolveNixpkgs nixpkgs;
   pkgs = import src { inherit system; };
   inherit (pkgs) lib;
-  mode = args.resolveBootMode system bootMode;
-  boot = if firmware != null then firmware else if mode == "uefi" then "uefi" else "bios";
 
   image = import ../default.nix {
     inherit
@@ -89,18 +97,8 @@ let
     + " -drive if=pflash,format=raw,unit=1,file=$vars"
   );
 in
-assert lib.assertOneOf "diskInterface" diskInterface [
-  "virtio"
-  "scsi"
-  "nvme"
-];
-assert lib.assertOneOf "firmware" boot [
-  "bios"
-  "uefi"
-];
-assert lib.assertMsg (
-  boot == "uefi" || mode != "uefi"
-) "A bootMode \"uefi\" image needs firmware \"uefi\"; received firmware ${builtins.toJSON boot}.";
+# The settings' checks, before anything of nixpkgs is imported.
+assert builtins.isAttrs settings;
 (import (src + "/nixos/lib/testing-python.nix") { inherit system pkgs; }).makeTest {
   name = "nixos-cloud-image-${mode}-${boot}-${diskInterface}";
   nodes = { };
@@ -109,10 +107,9 @@ assert lib.assertMsg (
     import subprocess
     import tempfile
 
-    state = os.path.join(os.environ.get("TMPDIR", tempfile.gettempdir()), "vm-state-machine")
-    os.makedirs(state, mode=0o700, exist_ok=True)
-    disk = os.path.join(state, "disk.qcow2")
-    vars = os.path.join(state, "efi-vars.fd")
+    ${settings.imageDir}
+    disk = os.path.join(image_dir, "disk.qcow2")
+    vars = os.path.join(image_dir, "efi-vars.fd")
     # A copy-on-write overlay, larger than the image: the root file system must grow to it.
     subprocess.check_call(["qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", "${image}/nixos.img", disk, "8G"])
     ${lib.optionalString (boot == "uefi") ''
@@ -120,7 +117,7 @@ assert lib.assertMsg (
     ''}
 
     start_command = (
-        "${qemu} -m 1536"
+        "${qemu} -m ${toString settings.memory}"
         + " -nic user,model=virtio-net-pci"
         + " ${lib.replaceStrings [ "$disk" ] [ "{disk}" ] disk}".format(disk=disk)
         + " ${lib.replaceStrings [ "$vars" ] [ "{vars}" ] firmwareOptions}".format(vars=vars)
