@@ -142,7 +142,8 @@ describe("The NixOS VM test (nix/tests/openstack-image.nix)", () => {
       const root = mkdtempSync(path.join(tmpdir(), "vm-test-tmp-"));
       try {
         // As under nix-build (TMPDIR only), and as run by hand (with XDG_RUNTIME_DIR).
-        for (const env of [{ TMPDIR: root }, { TMPDIR: root, XDG_RUNTIME_DIR: root }]) {
+        const envs: Record<string, string>[] = [{ TMPDIR: root }, { TMPDIR: root, XDG_RUNTIME_DIR: root }];
+        for (const env of envs) {
           const { imageDir, survived } = runImageDir(settings.imageDir, env);
           assert.ok(imageDir.startsWith(root + "/"), imageDir);
           assert.equal(survived, true, `${imageDir} was deleted with the machine's state`);
