@@ -5,7 +5,8 @@
 # own image, and checks: the user `nixos` logs in with the key and `sudo -n true` works; root and
 # password logins are refused; the root file system grew to the disk; /etc/nixos is root's and writable;
 # cloud-init kept the host key that was printed to the console; the channel download did not hold up
-# the boot; `nixos-rebuild dry-build` evaluates /etc/nixos; and GRUB reinstalls on the disk's bus
+# the boot; root's channel is the image's from the first boot; a uefi or hybrid image's ESP has its
+# 512 MiB; `nixos-rebuild dry-build` evaluates /etc/nixos; and GRUB reinstalls on the disk's bus
 # (as `nixos-rebuild switch` does when GRUB changes) and boots again.
 #
 # Needs KVM (or a lot of time) and the image's closure, so it is not run by `npm test`; see README.md.
@@ -21,7 +22,8 @@
   # How the disk is attached: "virtio" (virtio-blk, /dev/vda), "scsi" (virtio-scsi, /dev/sda) or
   # "nvme" (/dev/nvme0n1).
   diskInterface ? "virtio",
-  # The firmware that boots it: "bios" or "uefi"; null = the boot mode's ("bios" for hybrid).
+  # The firmware that boots it: "bios" or "uefi" (a hybrid image boots with either; the others only
+  # with their own); null = the boot mode's ("bios" for hybrid).
   firmware ? null,
 }:
 let
@@ -47,8 +49,9 @@ let
       bootMode
       kernelLatest
       ;
-    # A test image subscribes to nothing it could reach; any existing channel will do.
-    channel = "nixos-unstable";
+    # A channel no instance could reach (the test has no network), and not nixpkgs' default
+    # (nixos-unstable), so the test sees which of the two root is subscribed to.
+    channel = "https://channels.invalid/nixos-cloud-image-test";
     extraModules = [ ./instrumentation.nix ];
   };
 
@@ -170,6 +173,15 @@ assert builtins.isAttrs settings;
         with subtest("the root file system grew to the disk"):
             size = int(machine.succeed("df --block-size=1M --output=size / | tail -n 1"))
             assert size > 7 * 1024, f"/ is {size} MiB on an 8 GiB disk"
+
+        with subtest("root's channel is the image's from the first boot, before the subscription runs"):
+            channels = machine.succeed("cat /root/.nix-channels").splitlines()
+            assert "${image.imageInfo.channel} nixos" in channels, channels
+
+        if "${mode}" != "bios":
+            with subtest("the ESP, where GRUB copies the kernels, has room for the configurations it keeps"):
+                esp = int(machine.succeed("df --block-size=1M --output=size /boot | tail -n 1"))
+                assert esp > 450, f"the ESP is {esp} MiB"
 
         with subtest("/etc/nixos is root's and writable"):
             machine.succeed("test \"$(stat -c %U:%a /etc/nixos/configuration.nix)\" = root:644")

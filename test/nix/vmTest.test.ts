@@ -153,6 +153,12 @@ describe("The NixOS VM test (nix/tests/openstack-image.nix)", () => {
       }
     });
 
+    it("checks root's channel file against the image's channel, which is not nixpkgs' default.", () => {
+      assert.ok(source.includes('assert "${image.imageInfo.channel} nixos" in channels'));
+      const channel = /channel = "([^"]+)";/.exec(source)?.[1];
+      assert.ok(channel && !channel.includes("nixos-unstable"), channel);
+    });
+
     it("gives the guest room for nixos-rebuild dry-build, which panics it if memory runs out.", () => {
       assert.ok(settings.memory >= 3072, `${settings.memory} MiB`);
       assert.ok(source.includes('"${qemu} -m ${toString settings.memory}"'));
