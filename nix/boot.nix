@@ -54,8 +54,8 @@ in
       # install-grub.pl). The menu offers 100 by default: with kernelLatest each upgrade brings a
       # new kernel, and the ESP (512 MiB, ./disk-image-args.nix) fills until a switch fails. A
       # configuration costs a few tens of MiB on x86_64 and several times that on aarch64, whose
-      # kernel is an uncompressed Image: this many, plus the one being added, fit. Older ones stay
-      # in the system profile (`nixos-rebuild switch --rollback`), just not in the menu.
+      # kernel is an uncompressed Image: this many, plus the one being added, fit. Older
+      # generations stay in the system profile, just not in the menu.
       configurationLimit = lib.mkIf efi (lib.mkDefault (if aarch64 then 4 else 8));
     };
     boot.loader.efi.canTouchEfiVariables = false;
