@@ -97,10 +97,10 @@ in
       "console=${serial},115200n8"
     ];
     # GRUB's menu on the serial port as well as the screen, in every boot mode. On x86_64 GRUB drives
-    # ttyS0 (its com0) itself, under BIOS and under UEFI alike. On aarch64 it has no com0 (its 8250 driver is x86's), so
-    # the menu stays on the UEFI console, which reaches the serial port only if the firmware sends
-    # it there. Either way not GRUB's graphical terminal, which the generated grub.cfg switches to
-    # when it can load a font, before this (install-grub.pl).
+    # ttyS0 (its com0) itself, under BIOS and under UEFI alike. On aarch64 it has no com0 (its 8250
+    # driver is x86's), so the menu stays on the UEFI console, which reaches the serial port only if
+    # the firmware sends it there. Either way not GRUB's graphical terminal, which the generated
+    # grub.cfg switches to when it can load a font, before this (install-grub.pl).
     boot.loader.grub.extraConfig =
       if aarch64 then
         ''

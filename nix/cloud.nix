@@ -130,6 +130,7 @@ in
     # try a minute after boot, then hourly until one succeeds (the unit's condition then stops it),
     # each bounded to 15 minutes. `nixos-rebuild switch --upgrade` fetches the channel too. The
     # channel's head is newer than the image's revision, so the first switch also upgrades.
+    #
     # The channel /root/.nix-channels names from the first boot (nixpkgs
     # nixos/modules/config/nix-channel.nix writes this option's value there with tmpfiles, if the
     # file is missing; its default is nixos-unstable). Without it, a `nixos-rebuild switch --upgrade`
