@@ -9,7 +9,10 @@ let
   # uses the same numbers. 1 GiB: the seed's size. A closure that does not fit makes make-disk-image fail
   # with "cptofs failed. diskSize might be too small for closure": "auto" (the default) always fits.
   diskSizeMin = 1024;
-  # 2 TiB: the most an MBR ("legacy") partition table can address with 512-byte sectors.
+  # 2 TiB: the most an MBR ("legacy", bootMode bios) partition table can address with 512-byte
+  # sectors. GPT (uefi, hybrid) has no such limit; one bound for every mode keeps the rule the same
+  # as components/validate.ts's. The root partition grows to the instance's disk at boot, but on an
+  # MBR disk only up to 2 TiB.
   diskSizeMax = 2097152;
 
   # The platforms the image supports. aarch64 has no BIOS: its images boot with UEFI only.

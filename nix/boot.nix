@@ -25,8 +25,9 @@ let
   # which installs GRUB at build time, shares only /dev and /sys with the build VM
   # (nixos/modules/installer/tools/nixos-enter.sh).
   bootDisk = "/dev/disk/nixos-cloud-image/boot-disk";
+  aarch64 = pkgs.stdenv.hostPlatform.isAarch64;
   # The serial console: ttyS0 on x86 (the one Nova's console log records), the PL011 on ARM.
-  serial = if pkgs.stdenv.hostPlatform.isAarch64 then "ttyAMA0" else "ttyS0";
+  serial = if aarch64 then "ttyAMA0" else "ttyS0";
 in
 {
   options.nixosCloudImage.bootMode = lib.mkOption {
@@ -46,6 +47,16 @@ in
       # A cloud gives each instance fresh firmware variables: install GRUB where UEFI looks without
       # them (\EFI\BOOT\BOOTX64.EFI, BOOTAA64.EFI) rather than registering a boot entry.
       efiInstallAsRemovable = efi;
+      # The ESP is /boot (make-disk-image formats it and mounts it there to install GRUB, so it
+      # cannot be moved to /boot/efi), and with /boot on another file system than the store GRUB's
+      # installer copies the kernel and initrd of every configuration the menu offers onto it,
+      # new ones before it removes old ones (nixpkgs nixos/modules/system/boot/loader/grub/
+      # install-grub.pl). The menu offers 100 by default: with kernelLatest each upgrade brings a
+      # new kernel, and the ESP (512 MiB, ./disk-image-args.nix) fills until a switch fails. A
+      # configuration costs a few tens of MiB on x86_64 and several times that on aarch64, whose
+      # kernel is an uncompressed Image: this many, plus the one being added, fit. Older
+      # generations stay in the system profile, just not in the menu.
+      configurationLimit = lib.mkIf efi (lib.mkDefault (if aarch64 then 4 else 8));
     };
     boot.loader.efi.canTouchEfiVariables = false;
     boot.loader.timeout = 1;
@@ -85,11 +96,22 @@ in
       "console=tty1"
       "console=${serial},115200n8"
     ];
-    # GRUB's menu on the serial port too. UEFI firmware mirrors its console to serial itself.
-    boot.loader.grub.extraConfig = lib.mkIf bios ''
-      serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1
-      terminal_input console serial
-      terminal_output console serial
-    '';
+    # GRUB's menu on the serial port as well as the screen, in every boot mode. On x86_64 GRUB drives
+    # ttyS0 (its com0) itself, under BIOS and under UEFI alike. On aarch64 it has no com0 (its 8250
+    # driver is x86's), so the menu stays on the UEFI console, which reaches the serial port only if
+    # the firmware sends it there. Either way not GRUB's graphical terminal, which the generated
+    # grub.cfg switches to when it can load a font, before this (install-grub.pl).
+    boot.loader.grub.extraConfig =
+      if aarch64 then
+        ''
+          terminal_input console
+          terminal_output console
+        ''
+      else
+        ''
+          serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1
+          terminal_input console serial
+          terminal_output console serial
+        '';
   };
 }

@@ -22,9 +22,10 @@
   # The host name comes from the cloud (cloud-init's update_hostname, and DHCP).
   preserve_hostname = false;
   # Host keys: NixOS generates them once, before sshd first starts (services.openssh.hostKeys). cloud-init's
-  # ssh module runs in its config stage, after sshd has started, and by default deletes and regenerates
-  # them (ssh_deletekeys), so the key would change under a client that had already connected. It
-  # neither deletes nor generates any; ./cloud.nix prints the fingerprints to the console.
+  # ssh module runs in its config stage (cloud-config.service), which nothing orders against sshd: it
+  # may run after sshd has started serving those keys, and by default it deletes and regenerates them
+  # (ssh_deletekeys), so the key could change under a client that had already connected. It neither
+  # deletes nor generates any; ./cloud.nix prints the fingerprints to the console.
   ssh_deletekeys = false;
   ssh_genkeytypes = [ ];
 }

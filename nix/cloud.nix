@@ -15,6 +15,7 @@
 # Option names hold from NixOS 24.11 through current unstable.
 {
   config,
+  options,
   lib,
   pkgs,
   modulesPath,
@@ -67,7 +68,14 @@ in
       fsType = "ext4";
       autoResize = true;
     };
-    boot.growPartition = true;
+    # A boolean option to this day; an open nixpkgs change (PR 447165) makes it a set with `enable`.
+    # The option's declaration says which one the nixpkgs in use has, so this file keeps evaluating
+    # on the channel the instance follows, whichever way that goes.
+    boot.growPartition =
+      let
+        opt = options.boot.growPartition;
+      in
+      if lib.isOption opt && opt.type.name == "bool" then true else { enable = true; };
 
     # Pairs with Glance's hw_qemu_guest_agent=yes; image-info.json reports it.
     services.qemuGuest.enable = true;
@@ -122,6 +130,13 @@ in
     # try a minute after boot, then hourly until one succeeds (the unit's condition then stops it),
     # each bounded to 15 minutes. `nixos-rebuild switch --upgrade` fetches the channel too. The
     # channel's head is newer than the image's revision, so the first switch also upgrades.
+    #
+    # The channel /root/.nix-channels names from the first boot (nixpkgs
+    # nixos/modules/config/nix-channel.nix writes this option's value there with tmpfiles, if the
+    # file is missing; its default is nixos-unstable). Without it, a `nixos-rebuild switch --upgrade`
+    # before the unit below has run would move the instance to unstable, and the unit's condition
+    # would then keep it there.
+    system.defaultChannel = cfg.channel;
     systemd.services.nixos-cloud-image-channel = {
       description = "Subscribe root to the NixOS channel";
       wants = [ "network-online.target" ];

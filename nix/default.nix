@@ -10,8 +10,10 @@
 {
   # Boot pkgs.linuxPackages_latest (true) or the release's default pkgs.linuxPackages (false).
   kernelLatest ? true,
-  # Size of the raw disk image: "auto" (the closure plus 1 GiB, rounded up to a MiB; always fits) or
-  # MiB, a whole number from 1024 to 2097152 (bounds in ./args.nix). image-info.json reports the size built.
+  # Size of the raw disk image: "auto" (always fits: the closure's files and inodes plus about 5 %,
+  # plus 1 GiB, plus the partition table and, for uefi and hybrid, the 512 MiB ESP; the rule is in
+  # ./disk-image-args.nix) or MiB, a whole number from 1024 to 2097152 (bounds in ./args.nix; uefi
+  # and hybrid take the ESP out of it). image-info.json reports the size built.
   diskSize ? "auto",
   # nixpkgs to build from: null = the pin in ./pin.nix; a path (e.g. '<nixpkgs>' or ./nixpkgs) used
   # as is; an http(s) URL of a tarball, fetched; a string holding an absolute path, that path.

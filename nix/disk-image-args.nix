@@ -18,9 +18,15 @@
 }:
 {
   inherit name postVM diskSize;
-  # With "auto": the closure plus this much, rounded up to a whole MiB, as nixpkgs' own OpenStack image
-  # does; the root file system grows to the instance's disk at boot.
+  # With "auto", make-disk-image sizes the disk as: what the root file system holds (file sizes, plus
+  # two 4 KiB blocks per inode), plus about 5 % for ext4's reserved blocks, plus this, plus the room
+  # before and after the root partition (1 MiB for MBR; for GPT, bootSize, where the ESP ends, and
+  # 17 KiB for the backup table), rounded up to a whole MiB (nixpkgs nixos/lib/make-disk-image.nix).
+  # 1 GiB, as nixpkgs' own OpenStack image; the root file system grows to the instance's disk at boot.
   additionalSpace = "1024M";
+  # Where the ESP ends (uefi and hybrid; it starts at 8 MiB), twice make-disk-image's default: GRUB
+  # keeps a copy of every kernel and initrd its menu offers there (./boot.nix limits them).
+  bootSize = "512M";
   format = "raw";
   partitionTableType =
     {

@@ -5,7 +5,8 @@
 # own image, and checks: the user `nixos` logs in with the key and `sudo -n true` works; root and
 # password logins are refused; the root file system grew to the disk; /etc/nixos is root's and writable;
 # cloud-init kept the host key that was printed to the console; the channel download did not hold up
-# the boot; `nixos-rebuild dry-build` evaluates /etc/nixos; and GRUB reinstalls on the disk's bus
+# the boot; root's channel is the image's from the first boot; a uefi or hybrid image's ESP has its
+# 512 MiB; `nixos-rebuild dry-build` evaluates /etc/nixos; and GRUB reinstalls on the disk's bus
 # (as `nixos-rebuild switch` does when GRUB changes) and boots again.
 #
 # Needs KVM (or a lot of time) and the image's closure, so it is not run by `npm test`; see README.md.
@@ -21,16 +22,25 @@
   # How the disk is attached: "virtio" (virtio-blk, /dev/vda), "scsi" (virtio-scsi, /dev/sda) or
   # "nvme" (/dev/nvme0n1).
   diskInterface ? "virtio",
-  # The firmware that boots it: "bios" or "uefi"; null = the boot mode's ("bios" for hybrid).
+  # The firmware that boots it: "bios" or "uefi" (a hybrid image boots with either; the others only
+  # with their own); null = the boot mode's ("bios" for hybrid).
   firmware ? null,
 }:
 let
+  settings = import ./vm-settings.nix {
+    inherit
+      system
+      bootMode
+      diskInterface
+      firmware
+      ;
+  };
+  inherit (settings) mode;
+  boot = settings.firmware;
   args = import ../args.nix;
   src = args.resolveNixpkgs nixpkgs;
   pkgs = import src { inherit system; };
   inherit (pkgs) lib;
-  mode = args.resolveBootMode system bootMode;
-  boot = if firmware != null then firmware else if mode == "uefi" then "uefi" else "bios";
 
   image = import ../default.nix {
     inherit
@@ -39,8 +49,9 @@ let
       bootMode
       kernelLatest
       ;
-    # A test image subscribes to nothing it could reach; any existing channel will do.
-    channel = "nixos-unstable";
+    # A channel no instance could reach (the test has no network), and not nixpkgs' default
+    # (nixos-unstable), so the test sees which of the two root is subscribed to.
+    channel = "https://channels.invalid/nixos-cloud-image-test";
     extraModules = [ ./instrumentation.nix ];
   };
 
@@ -89,18 +100,8 @@ let
     + " -drive if=pflash,format=raw,unit=1,file=$vars"
   );
 in
-assert lib.assertOneOf "diskInterface" diskInterface [
-  "virtio"
-  "scsi"
-  "nvme"
-];
-assert lib.assertOneOf "firmware" boot [
-  "bios"
-  "uefi"
-];
-assert lib.assertMsg (
-  boot == "uefi" || mode != "uefi"
-) "A bootMode \"uefi\" image needs firmware \"uefi\"; received firmware ${builtins.toJSON boot}.";
+# The settings' checks, before anything of nixpkgs is imported.
+assert builtins.isAttrs settings;
 (import (src + "/nixos/lib/testing-python.nix") { inherit system pkgs; }).makeTest {
   name = "nixos-cloud-image-${mode}-${boot}-${diskInterface}";
   nodes = { };
@@ -109,10 +110,9 @@ assert lib.assertMsg (
     import subprocess
     import tempfile
 
-    state = os.path.join(os.environ.get("TMPDIR", tempfile.gettempdir()), "vm-state-machine")
-    os.makedirs(state, mode=0o700, exist_ok=True)
-    disk = os.path.join(state, "disk.qcow2")
-    vars = os.path.join(state, "efi-vars.fd")
+    ${settings.imageDir}
+    disk = os.path.join(image_dir, "disk.qcow2")
+    vars = os.path.join(image_dir, "efi-vars.fd")
     # A copy-on-write overlay, larger than the image: the root file system must grow to it.
     subprocess.check_call(["qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", "${image}/nixos.img", disk, "8G"])
     ${lib.optionalString (boot == "uefi") ''
@@ -120,7 +120,7 @@ assert lib.assertMsg (
     ''}
 
     start_command = (
-        "${qemu} -m 1536"
+        "${qemu} -m ${toString settings.memory}"
         + " -nic user,model=virtio-net-pci"
         + " ${lib.replaceStrings [ "$disk" ] [ "{disk}" ] disk}".format(disk=disk)
         + " ${lib.replaceStrings [ "$vars" ] [ "{vars}" ] firmwareOptions}".format(vars=vars)
@@ -173,6 +173,15 @@ assert lib.assertMsg (
         with subtest("the root file system grew to the disk"):
             size = int(machine.succeed("df --block-size=1M --output=size / | tail -n 1"))
             assert size > 7 * 1024, f"/ is {size} MiB on an 8 GiB disk"
+
+        with subtest("root's channel is the image's from the first boot, before the subscription runs"):
+            channels = machine.succeed("cat /root/.nix-channels").splitlines()
+            assert "${image.imageInfo.channel} nixos" in channels, channels
+
+        if "${mode}" != "bios":
+            with subtest("the ESP, where GRUB copies the kernels, has room for the configurations it keeps"):
+                esp = int(machine.succeed("df --block-size=1M --output=size /boot | tail -n 1"))
+                assert esp > 450, f"the ESP is {esp} MiB"
 
         with subtest("/etc/nixos is root's and writable"):
             machine.succeed("test \"$(stat -c %U:%a /etc/nixos/configuration.nix)\" = root:644")

@@ -7,6 +7,7 @@ interface DiskImageArgs {
   partitionTableType: string;
   diskSize: number | string;
   additionalSpace: string;
+  bootSize: string;
   format: string;
   copyChannel: boolean;
   contents: { source: string; target: string; mode: string; user: string; group: string }[];
@@ -21,7 +22,7 @@ async function diskImageArgs(bootMode: string, diskSize: string): Promise<DiskIm
       etcNixos = [ { source = "/x/configuration.nix"; target = "/etc/nixos/configuration.nix"; } ];
       postVM = "";
     };
-    in { names = builtins.attrNames a; inherit (a) partitionTableType diskSize additionalSpace format copyChannel contents; }`)) as DiskImageArgs;
+    in { names = builtins.attrNames a; inherit (a) partitionTableType diskSize additionalSpace bootSize format copyChannel contents; }`)) as DiskImageArgs;
 }
 
 describe("make-disk-image's arguments (nix/disk-image-args.nix)", () => {
@@ -37,6 +38,11 @@ describe("make-disk-image's arguments (nix/disk-image-args.nix)", () => {
       ["bios", "uefi", "hybrid"].map(async (m) => (await diskImageArgs(m, "2048")).partitionTableType),
     );
     assert.deepEqual(layouts, ["legacy", "efi", "hybrid"]);
+  });
+
+  it("end the ESP at 512 MiB, twice make-disk-image's default, for the kernels GRUB copies there.", async () => {
+    for (const mode of ["uefi", "hybrid"])
+      assert.equal((await diskImageArgs(mode, '"auto"')).bootSize, "512M");
   });
 
   it('pass diskSize through, "auto" with 1 GiB of headroom, as raw and without a bundled channel.', async () => {

@@ -30,6 +30,7 @@ interface Facts {
   enabledAgents: string[];
   rootFs: { device: string; fsType: string; autoResize: boolean };
   growPartition: boolean;
+  defaultChannel: string;
   kernelParams: string[];
   grubDevices: string[];
   stateVersion: string;
@@ -46,7 +47,13 @@ interface Facts {
 interface BootFacts {
   imageInfo: Record<string, unknown>;
   partitionTableType: string;
-  grub: { device: string; efiSupport: boolean; efiInstallAsRemovable: boolean };
+  grub: {
+    device: string;
+    efiSupport: boolean;
+    efiInstallAsRemovable: boolean;
+    configurationLimit: number;
+    extraConfig: string;
+  };
   bootFs: { device: string; fsType: string } | null;
   bootDiskUnit: boolean;
   kernelParams: string[];
@@ -83,6 +90,7 @@ async function facts(kernelLatest: boolean, extraModule: string): Promise<Facts>
         ${`[ ${OTHER_AGENTS.map((name) => nixString(name)).join(" ")} ]`};
       rootFs = { inherit (c.fileSystems."/") device fsType autoResize; };
       growPartition = c.boot.growPartition;
+      defaultChannel = c.system.defaultChannel;
       kernelParams = c.boot.kernelParams;
       grubDevices = c.boot.loader.grub.devices;
       stateVersion = c.system.stateVersion;
@@ -119,7 +127,7 @@ async function bootFacts(system: string, bootMode: string | null): Promise<BootF
     in {
       imageInfo = builtins.removeAttrs image.imageInfo [ "file" ];
       inherit (image.diskImageArgs) partitionTableType;
-      grub = { inherit (c.boot.loader.grub) device efiSupport efiInstallAsRemovable; };
+      grub = { inherit (c.boot.loader.grub) device efiSupport efiInstallAsRemovable configurationLimit extraConfig; };
       bootFs = if c.fileSystems ? "/boot" then { inherit (c.fileSystems."/boot") device fsType; } else null;
       bootDiskUnit = c.systemd.services ? nixos-cloud-image-boot-disk;
       kernelParams = c.boot.kernelParams;
@@ -182,6 +190,8 @@ describe("nix/ against a real nixpkgs (NIXPKGS_PATH)", function () {
     // As requested: the build replaces "auto" with the size it wrote.
     assert.equal(f.imageInfo.diskSize, "auto");
     assert.equal(f.imageInfo.channel, "https://nixos.org/channels/nixos-unstable");
+    // What /root/.nix-channels names from the first boot.
+    assert.equal(f.defaultChannel, f.imageInfo.channel);
     assert.equal(f.imageInfo.system, "x86_64-linux");
     assert.equal(f.imageInfo.qemuGuestAgent, true);
     assert.equal(f.imageInfo.bootMode, "bios");
@@ -278,6 +288,10 @@ describe("nix/ against a real nixpkgs (NIXPKGS_PATH)", function () {
       assert.deepEqual(f.bootFs, esp ? { device: "/dev/disk/by-label/ESP", fsType: "vfat" } : null, what);
       assert.equal(f.bootDiskUnit, f.grub.device !== "nodev", what);
       if (system === "aarch64-linux") assert.ok(f.kernelParams.includes("console=ttyAMA0,115200n8"), what);
+      // The ESP holds a copy of each kernel the menu offers; nixpkgs' default is 100.
+      assert.equal(f.grub.configurationLimit, esp ? (system === "aarch64-linux" ? 4 : 8) : 100, what);
+      if (system === "x86_64-linux")
+        assert.match(f.grub.extraConfig, /^terminal_output console serial$/m, what);
     }
   });
 
