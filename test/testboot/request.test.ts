@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
-import { parsePromoteRequest, parseTestBootRequest } from "../../testboot/request.ts";
+import {
+  parseFamilyRequest,
+  parseGenerationsRequest,
+  parsePromoteRequest,
+  parseTestBootRequest,
+} from "../../testboot/request.ts";
 
 const good = {
   owner: "p/s/n",
   tag: "0123456789ab",
+  family: "nci-1b4e28ba-2fa1-11d2-883f-0016d3cca427",
   imageId: "i",
+  uploads: [
+    { imageId: "i", openstack: { cloud: "c", region: "RegionOne" } },
+    { imageId: "j", openstack: { cloud: "c", region: "RegionTwo" } },
+  ],
   flavorName: "f",
   networkName: "n",
   sshSourceCidr: "10.0.0.0/8",
@@ -12,9 +22,10 @@ const good = {
   expectFiles: ["/etc/nixos/configuration.nix"],
   openstack: { cloud: "c" },
 };
+const SHA = "0f".repeat(64);
 
 describe("the test boot's request", () => {
-  it("is read with its optional fields", () => {
+  it("is read with its optional fields, the family and every region's upload", () => {
     assert.deepEqual(parseTestBootRequest(JSON.stringify(good)), good);
     const full = { ...good, floatingIpPool: "public", expectKernel: "6.1.0" };
     assert.deepEqual(parseTestBootRequest(JSON.stringify(full)), full);
@@ -23,10 +34,17 @@ describe("the test boot's request", () => {
   const bad: [string, unknown, RegExp][] = [
     ["not JSON", "{", /"stdin" must be one JSON document/],
     ["a missing image", { ...good, imageId: "" }, /"imageId" must be a non-empty string; received ""/],
+    ["no family", { ...good, family: undefined }, /"family" must be a non-empty string; received undefined/],
+    ["no uploads", { ...good, uploads: [] }, /"uploads" must be a non-empty list; received \[\]/],
+    [
+      "an upload without its image",
+      { ...good, uploads: [{ openstack: {} }] },
+      /"imageId" must be a non-empty string; received undefined/,
+    ],
     [
       "a bad timeout",
       { ...good, timeout: 1.5 },
-      /"timeout" must be a positive whole number of seconds; received 1.5/,
+      /"timeout" must be a whole number of at least 1; received 1.5/,
     ],
     [
       "settings that are not strings",
@@ -40,19 +58,66 @@ describe("the test boot's request", () => {
     });
   }
 
-  it("for promotion names a Glance visibility", () => {
-    assert.deepEqual(
-      parsePromoteRequest('{"imageId":"i","file":"/f","visibility":"community","openstack":{}}'),
-      {
-        imageId: "i",
-        file: "/f",
-        visibility: "community",
-        openstack: {},
-      },
+  it("for promotion carries the family, the SHA-512 recorded at build time (no file), a Glance visibility and the metadata", () => {
+    const promote = {
+      imageId: "i",
+      family: "nci-x",
+      sha512: SHA,
+      visibility: "community",
+      properties: { a: "b" },
+      minRamMb: 512,
+      openstack: {},
+    };
+    assert.deepEqual(parsePromoteRequest(JSON.stringify(promote)), promote);
+    assert.throws(
+      () => parsePromoteRequest(JSON.stringify({ ...promote, visibility: "everyone" })),
+      /"visibility" must be private, shared, community, public; received "everyone"/,
     );
     assert.throws(
-      () => parsePromoteRequest('{"imageId":"i","file":"/f","visibility":"everyone","openstack":{}}'),
-      /"visibility" must be private, shared, community or public; received "everyone"/,
+      () => parsePromoteRequest(JSON.stringify({ ...promote, sha512: "0badc0de" })),
+      /"sha512" must be 128 hex digits; received "0badc0de"/,
     );
+    assert.throws(
+      () => parsePromoteRequest(JSON.stringify({ ...promote, family: undefined })),
+      /"family" must be a non-empty string/,
+    );
+    assert.throws(
+      () => parsePromoteRequest(JSON.stringify({ ...promote, properties: { a: 1 } })),
+      /"properties" must be a map of strings/,
+    );
+    assert.throws(
+      () => parsePromoteRequest(JSON.stringify({ ...promote, minRamMb: "512" })),
+      /"minRamMb" must be a whole number/,
+    );
+  });
+
+  it("for rotation carries keep, visibility, members and the upload timeout", () => {
+    const rotation = {
+      family: "nci-x",
+      imageId: "i",
+      keep: 3,
+      visibility: "shared",
+      members: ["p1"],
+      uploadTimeoutMinutes: 60,
+      openstack: {},
+    };
+    assert.deepEqual(parseGenerationsRequest(JSON.stringify(rotation)), rotation);
+    assert.throws(
+      () => parseGenerationsRequest(JSON.stringify({ ...rotation, keep: 0 })),
+      /"keep" must be a whole number of at least 1; received 0/,
+    );
+    assert.throws(
+      () => parseGenerationsRequest(JSON.stringify({ ...rotation, uploadTimeoutMinutes: undefined })),
+      /"uploadTimeoutMinutes" must be a whole number of at least 1; received undefined/,
+    );
+    assert.throws(
+      () => parseGenerationsRequest(JSON.stringify({ ...rotation, members: [""] })),
+      /"members" must be a list of non-empty strings/,
+    );
+  });
+
+  it("for the family's end carries only the provider settings", () => {
+    assert.deepEqual(parseFamilyRequest('{"openstack":{"cloud":"c"}}'), { openstack: { cloud: "c" } });
+    assert.throws(() => parseFamilyRequest("{}"), /"openstack" must be an object/);
   });
 });
