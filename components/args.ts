@@ -41,7 +41,7 @@ export interface VerifyArgs {
 export interface NixosImageArgs {
   /** Boot `linuxPackages_latest` (true) or the release's default `linuxPackages` (false). Default true. */
   kernelLatest?: boolean;
-  /** Size of the raw disk image: "auto" (the closure plus 1 GiB) or MiB, a whole number from 1024 to 2097152. Default "auto". */
+  /** Size of the raw disk image: "auto" (make-disk-image sizes it from the closure, with room to spare) or MiB, a whole number from 1024 to 2097152. Default "auto". */
   diskSize?: number | "auto";
   /** Nix system to build for: "x86_64-linux" or "aarch64-linux" (through a builder in nixOptions). Default: the machine's. */
   system?: NixSystem;
