@@ -8,6 +8,8 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import type { ResultPromise } from "execa";
+import { parseTestBootRequest } from "../../testboot/request.ts";
+import { discardUploads } from "../../testboot/verdict.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = path.join(ROOT, "bin/nixos-image-testboot.js");
@@ -15,10 +17,16 @@ const FAKE = path.join(ROOT, "test/fixtures/fake-openstack");
 const TAG = "0123456789ab";
 const NAME = `nixos-image-verify-${TAG}`;
 
+/** The family every image of the stand-in carries, and the project its credentials act in (fake-openstack). */
+const FAMILY = "nci-unit-family";
+const SHA512 = createHash("sha512").update("the image").digest("hex");
+
 const request = {
   owner: "nixos-cloud-image/unit/nixos",
   tag: TAG,
+  family: FAMILY,
   imageId: "image-1",
+  uploads: [{ imageId: "image-1", openstack: { cloud: "local", password: "pw-never-in-argv" } }],
   flavorName: "m1.verify",
   networkName: "provider",
   sshSourceCidr: "10.99.0.0/24",
@@ -35,6 +43,9 @@ interface Cloud {
   fips: unknown[];
   images: Record<string, string>;
   removed?: string[];
+  deleted?: string[];
+  unset?: string[];
+  glance?: Record<string, { owner?: string; hidden?: boolean; properties?: Record<string, string> }>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,6 +83,22 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
     }
     assert.fail(`left behind: ${JSON.stringify(cloud())}`);
   };
+
+  /** Seeds the stand-in's Glance: only these images exist. */
+  const writeGlance = (glance: Cloud["glance"]) =>
+    writeFileSync(
+      path.join(dir, "cloud.json"),
+      JSON.stringify({
+        servers: [],
+        ports: [],
+        groups: [],
+        keypairs: [],
+        fips: [],
+        images: {},
+        glance,
+        next: 1,
+      }),
+    );
 
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), "nci-testboot-"))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -139,23 +166,45 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
     assert.deepEqual(cloud().keypairs, ["someone-elses"]);
   });
 
-  it("promote unhides the image and sets its visibility once Glance's SHA-512 is the built file's", async () => {
-    const file = path.join(dir, "nixos.img");
-    writeFileSync(file, "the image");
-    const sha512 = createHash("sha512").update("the image").digest("hex");
-    const req = { imageId: "image-1", file, visibility: "public", openstack: {} };
-    const run = await start("promote", req, { FAKE_IMAGE_SHA512: sha512 });
+  const promoteRequest = {
+    imageId: "image-1",
+    family: FAMILY,
+    sha512: SHA512,
+    visibility: "public",
+    properties: { nixos_cloud_image_family: FAMILY, team: "infra" },
+    minRamMb: 512,
+    openstack: {},
+  };
+
+  it("promote, with no built file on this machine, unhides the image, sets visibility and metadata once Glance's SHA-512 is the recorded one, and prints what it set", async () => {
+    const run = await start("promote", promoteRequest, { FAKE_IMAGE_SHA512: SHA512 });
     assert.equal(run.exitCode, 0, String(run.stderr));
-    assert.deepEqual(cloud().images, { "image-1": "--public --unhidden" });
+    const set = cloud().images["image-1"];
+    for (const word of [
+      "--min-ram 512",
+      "--property team=infra",
+      "--public",
+      "--unhidden",
+      "nixos_cloud_image_promoted=",
+    ])
+      assert.ok(set.includes(word), `${word} in ${set}`);
+    assert.deepEqual(JSON.parse(String(run.stdout)), { properties: promoteRequest.properties });
+  });
+
+  it("promote unsets the properties its previous run set that are no longer asked for", async () => {
+    const previous = JSON.stringify({ properties: { ...promoteRequest.properties, old_key: "x" } });
+    const run = await start("promote", promoteRequest, {
+      FAKE_IMAGE_SHA512: SHA512,
+      PULUMI_COMMAND_STDOUT: previous,
+    });
+    assert.equal(run.exitCode, 0, String(run.stderr));
+    assert.deepEqual(cloud().unset, ["--property old_key image-1"]);
   });
 
   it("promote removes the members of an image that stops being shared, so none comes back with the next share", async () => {
-    const file = path.join(dir, "nixos.img");
-    writeFileSync(file, "the image");
-    const sha512 = createHash("sha512").update("the image").digest("hex");
-    const req = { imageId: "image-1", file, visibility: "private", openstack: {} };
+    const req = { ...promoteRequest, visibility: "private" };
     const env = {
-      FAKE_IMAGE_SHA512: sha512,
+      FAKE_IMAGE_SHA512: SHA512,
       FAKE_IMAGE_VISIBILITY: "shared",
       FAKE_IMAGE_MEMBERS: "proj-a,proj-b",
     };
@@ -165,17 +214,96 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
     assert.match(String(run.stderr), /removed member proj-a from image image-1: it is no longer shared/);
   });
 
-  it("promote refuses an upload whose SHA-512 is not the built file's, and changes nothing", async () => {
-    const file = path.join(dir, "nixos.img");
-    writeFileSync(file, "the image");
-    const req = { imageId: "image-2", file, visibility: "public", openstack: {} };
+  it("promote refuses an upload whose SHA-512 is not the recorded one, and changes nothing", async () => {
+    const req = { ...promoteRequest, imageId: "image-2" };
     const run = await start("promote", req, { FAKE_IMAGE_SHA512: "0badc0de" });
     assert.equal(run.exitCode, 1);
     assert.match(
       String(run.stderr),
-      /Glance's hash of image image-2 \(sha512: 0badc0de\) is not the SHA-512 of \S+nixos.img \([0-9a-f]{128}\): the upload is not the file built\. The image stays private and hidden/,
+      /Glance's hash of image image-2 \(sha512: 0badc0de\) is not the SHA-512 recorded when the image was built \([0-9a-f]{128}\): the upload is not the file built\. The image stays private and hidden/,
     );
     assert.ok(!existsSync(path.join(dir, "cloud.json")), "nothing was set in the cloud");
+  });
+
+  it("verify does not boot an image whose bytes passed before, and repeats that verdict", async () => {
+    writeGlance({ "image-1": { properties: { nixos_cloud_image_verified: "2026-12-01: 5 checks passed" } } });
+    const run = await start("verify", request);
+    assert.equal(run.exitCode, 0, String(run.stderr));
+    assert.equal(JSON.parse(String(run.stdout)).alreadyVerified, "2026-12-01: 5 checks passed");
+    assert.ok(!calls().some((c) => c.argv[0] === "server"), "no server listed, made or deleted");
+    assert.match(String(run.stderr), /image image-1: these bytes passed before .*not booted again/);
+  });
+
+  it("verify refuses an image that is not this stack's (another project's), booting nothing, and names pulumi up --refresh", async () => {
+    writeGlance({ "image-1": { owner: "proj-other" } });
+    const run = await start("verify", request);
+    assert.equal(run.exitCode, 1);
+    assert.match(String(run.stderr), /image image-1 is not in Glance as this stack's.*pulumi up --refresh/);
+    assert.ok(!calls().some((c) => c.argv[0] === "server"));
+  });
+
+  it("a failed check deletes the build's uploads in every region: only the family's own, never a promoted one", async () => {
+    writeGlance({
+      "image-1": {},
+      "image-2": {},
+      "image-3": { properties: { nixos_cloud_image_promoted: "2026-11-01T00:00:00Z" } },
+      "image-4": { owner: "proj-other" },
+    });
+    const settings = (region: string) => ({ cloud: "local", region });
+    const req = {
+      ...request,
+      uploads: ["image-1", "image-2", "image-3", "image-4", "image-gone"].map((imageId, i) => ({
+        imageId,
+        openstack: settings(`Region${i}`),
+      })),
+    };
+    const env = { ...process.env };
+    process.env.PATH = `${FAKE}:${process.env.PATH}`;
+    process.env.FAKE_OPENSTACK_DIR = dir;
+    const lines: string[] = [];
+    try {
+      await discardUploads(parseTestBootRequest(JSON.stringify(req)), (l) => lines.push(l));
+    } finally {
+      process.env.PATH = env.PATH;
+      if (env.FAKE_OPENSTACK_DIR === undefined) delete process.env.FAKE_OPENSTACK_DIR;
+    }
+    assert.deepEqual(cloud().deleted, ["image-1", "image-2"]);
+    assert.deepEqual(Object.keys(cloud().glance!).sort(), ["image-3", "image-4"]);
+    assert.ok(lines.some((l) => /deleted image image-2 in Region1: its build failed verification/.test(l)));
+  });
+
+  it("new-family prints a new random family ID, and the one it was given back on update", async () => {
+    const first = await start("new-family", { openstack: {} });
+    const second = await start("new-family", { openstack: {} });
+    assert.match(String(first.stdout), /^nci-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.notEqual(String(first.stdout), String(second.stdout));
+    const update = await start(
+      "new-family",
+      { openstack: {} },
+      { PULUMI_COMMAND_STDOUT: String(first.stdout) },
+    );
+    assert.equal(String(update.stdout), String(first.stdout));
+  });
+
+  it("remove-family ends the family its previous stdout names, and only the images of that family in this project", async () => {
+    const family = (id: string, extra = {}) => ({
+      hidden: false,
+      properties: { nixos_cloud_image_family: id },
+      ...extra,
+    });
+    writeGlance({
+      "image-1": family(FAMILY),
+      "image-2": family(FAMILY, { hidden: true }),
+      "image-3": family("nci-other-family"),
+      "image-4": family(FAMILY, { owner: "proj-other" }),
+    });
+    const run = await start("remove-family", { openstack: {} }, { PULUMI_COMMAND_STDOUT: FAMILY });
+    assert.equal(run.exitCode, 0, String(run.stderr));
+    assert.deepEqual(cloud().deleted?.sort(), ["image-1", "image-2"]);
+    assert.deepEqual(JSON.parse(String(run.stdout)).deleted.sort(), ["image-1", "image-2"]);
+    const never = await start("remove-family", { openstack: {} });
+    assert.equal(never.exitCode, 0);
+    assert.match(String(never.stderr), /the family has no ID \(it was never made\): nothing to remove/);
   });
 
   it("rejects a broken request before calling the cloud", async () => {
