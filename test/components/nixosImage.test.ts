@@ -9,6 +9,7 @@ import {
   commandStdout,
   fakeImageInfo,
   AUTO_DISK_SIZE,
+  fakeFamilyId,
 } from "../support/pulumiMocks.ts";
 
 describe("NixosImage (mocked engine)", () => {
@@ -25,9 +26,14 @@ describe("NixosImage (mocked engine)", () => {
     assert.equal(await valueOf(image.imageId), "plain-image-id");
     const kinds = childrenOf("plain").map((r) => `${r.type} ${r.name}`);
     assert.deepEqual(
-      kinds.filter((k) => !k.startsWith("nixos-cloud-image:")),
-      ["command:local:Command plain-build", "openstack:images/image:Image plain-image"],
+      kinds.filter((k) => / plain-(build|family|image)$/.test(k)),
+      [
+        "command:local:Command plain-build",
+        "command:local:Command plain-family",
+        "openstack:images/image:Image plain-image",
+      ],
     );
+    assert.ok(!kinds.some((k) => k.startsWith("openstack:compute/")), kinds.join("\n"));
     const build = childrenOf("plain").find((r) => r.name === "plain-build")!;
     assert.match(
       build.inputs.create,
@@ -114,12 +120,24 @@ describe("NixosImage (mocked engine)", () => {
       image_description: `NixOS 25.05.20250612.abcdef0 (x86_64-linux, bios), built with Nix from ${storePath}`,
       replace_frequency: "weekly",
       uuid_validity: "last-5",
+      provided_until: "none",
       patchlevel: "25.05.20250612.abcdef0",
       nix_store_path: storePath,
       nixpkgs_revision: "abcdef0",
-      nixos_cloud_image_family: "nixos-cloud-image/unit/props",
+      // The family Command's output (a random ID, kept in the state), carried from the image's creation.
+      nixos_cloud_image_family: fakeFamilyId("props-family"),
       team: "infra",
     });
+  });
+
+  it("gives the image min_ram from minRamMb (512 MiB by default), and the promotion the same to keep in place", async () => {
+    new NixosImage("ram-default", {});
+    new NixosImage("ram-set", { minRamMb: 2048 });
+    assert.equal((await registeredNamed("ram-default-image")).inputs.minRamMb, 512);
+    assert.equal((await registeredNamed("ram-set-image")).inputs.minRamMb, 2048);
+    const promote = JSON.parse((await registeredNamed("ram-set-promote")).inputs.stdin.value);
+    assert.equal(promote.minRamMb, 2048);
+    assert.deepEqual(promote.properties, (await registeredNamed("ram-set-image")).inputs.properties);
   });
 
   it("names a nixpkgs tarball as the image's source", async () => {
@@ -137,9 +155,12 @@ describe("NixosImage (mocked engine)", () => {
     assert.deepEqual(optionsOf.get("kept-build")?.customTimeouts, { create: "45m" });
     assert.deepEqual(optionsOf.get("kept-image")?.customTimeouts, { create: "10m" });
     assert.deepEqual(optionsOf.get("dflt-build")?.customTimeouts, { create: "120m" });
-    // A replacement never deletes a generation; a property change (which the provider would lose) replaces.
+    // A replacement never deletes a generation; properties and min_ram change in place (promotion sets them),
+    // so neither uploads the same bytes again.
     assert.equal(optionsOf.get("dflt-image")?.retainOnDelete, true);
-    assert.deepEqual(optionsOf.get("dflt-image")?.replaceOnChanges, ["properties"]);
+    assert.equal(optionsOf.get("dflt-image")?.replaceOnChanges, undefined);
+    for (const ignored of ["imageCachePath", "visibility", "hidden", "properties", "minRamMb"])
+      assert.ok(optionsOf.get("dflt-image")?.ignoreChanges?.includes(ignored), ignored);
     // Explicitly false: the bridged provider would otherwise delete first, as the name is set.
     assert.equal(optionsOf.get("dflt-image")?.deleteBeforeReplace, false);
   });

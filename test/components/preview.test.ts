@@ -17,6 +17,7 @@ describe("NixosImage during preview (mocked engine)", () => {
     assert.equal(await valueOf(image.imagePath), undefined);
     assert.equal(await valueOf(image.imageName), undefined);
     assert.equal(await valueOf(image.verification), undefined);
+    assert.equal(await valueOf(image.rotationPlan), undefined);
     await registeredNamed("preview-generations");
     // `pulumi preview` shows that the check will run: its Command is planned like any resource.
     assert.deepEqual(
@@ -25,6 +26,7 @@ describe("NixosImage during preview (mocked engine)", () => {
         .map((r) => `${r.type} ${r.name}`),
       [
         "command:local:Command preview-build",
+        "command:local:Command preview-family",
         "openstack:images/image:Image preview-image",
         "command:local:Command preview-verify",
         "command:local:Command preview-promote",
