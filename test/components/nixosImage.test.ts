@@ -39,7 +39,8 @@ describe("NixosImage (mocked engine)", () => {
       build.inputs.create,
       /nix-build \S*nix --arg kernelLatest true --arg diskSize 2048 --out-link /,
     );
-    assert.match(build.inputs.create, /cat "\$out\/nix-support\/image-info.json"/);
+    assert.match(build.inputs.create, /info="\$out\/nix-support\/image-info.json"\n/);
+    assert.match(build.inputs.create, /\ncat "\$info"\n/);
     assert.equal(build.inputs.logging, "stderr");
     assert.equal(build.inputs.addPreviousOutputInEnv, false);
     const upload = childrenOf("plain").find((r) => r.name === "plain-image")!;
