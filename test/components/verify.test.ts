@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import {
   childrenOf,
@@ -10,7 +11,10 @@ import {
   fakeReport,
   invoked,
   dependsOnNames,
+  fakeFamilyId,
+  FAKE_SHA512,
 } from "../support/pulumiMocks.ts";
+import { testBootTag } from "../../components/verify.ts";
 
 const verify = { flavorName: "m1.small", networkName: "private", sshSourceCidr: "203.0.113.7/32" };
 /** Pulumi's marker of a secret value as it reaches the engine. */
@@ -43,6 +47,7 @@ describe("NixosImage with verify (mocked engine)", () => {
         .map((r) => `${r.type} ${r.name}`),
       [
         "command:local:Command checked-build",
+        "command:local:Command checked-family",
         "openstack:images/image:Image checked-image",
         "command:local:Command checked-verify",
         "command:local:Command checked-promote",
@@ -58,16 +63,23 @@ describe("NixosImage with verify (mocked engine)", () => {
     assert.equal(run.inputs.triggers.length, 2);
     assert.match(run.inputs.triggers[0], /^[0-9a-f]{64}$/, "the build identity, known in a preview");
     assert.equal(run.inputs.triggers[1], "secret-image-id");
-    // Settings alone changing runs `update`, which repeats the last report instead of booting again.
-    assert.equal(run.inputs.update, 'printf "%s" "$PULUMI_COMMAND_STDOUT"');
+    // Settings alone changing runs `update`, which repeats the last report instead of booting again; without
+    // one (the last run failed) it checks again.
+    assert.match(
+      run.inputs.update,
+      /^\[ -n "\$PULUMI_COMMAND_STDOUT" \] && printf "%s" "\$PULUMI_COMMAND_STDOUT" \|\| exec node \S*bin\/nixos-image-testboot\.js verify$/,
+    );
     assert.equal(run.inputs.addPreviousOutputInEnv, true);
     assert.equal(run.inputs.logging, "stderr");
     assert.equal(run.inputs.stdin[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
     const request = JSON.parse(run.inputs.stdin.value);
+    const settings = { cloud: "prod-east", password: "s3cret-pw" };
     assert.deepEqual(request, {
       owner: "nixos-cloud-image/unit/secret",
-      tag: request.tag,
+      tag: testBootTag(fakeFamilyId("secret-family")),
+      family: fakeFamilyId("secret-family"),
       imageId: "secret-image-id",
+      uploads: [{ imageId: "secret-image-id", openstack: settings }],
       flavorName: "m1.small",
       networkName: "private",
       sshSourceCidr: "203.0.113.7/32",
@@ -77,11 +89,13 @@ describe("NixosImage with verify (mocked engine)", () => {
       openstack: { cloud: "prod-east", password: "s3cret-pw" },
     });
     assert.match(request.tag, /^[0-9a-f]{12}$/);
+    // The first 12 hex digits of the family ID's SHA-256: nothing about the stack's names.
+    assert.equal(request.tag, createHash("sha256").update(request.family).digest("hex").slice(0, 12));
     assert.doesNotMatch(JSON.stringify(run.inputs.create), /s3cret/);
     assert.deepEqual(optionsOf.get("secret-verify")?.customTimeouts, { create: "1500s" });
   });
 
-  it("gives each stack and component its own tag, so sweeps never touch another stack's test boot", async () => {
+  it("gives each family its own tag, so sweeps never touch another stack's test boot", async () => {
     new NixosImage("tag-a", { verify });
     new NixosImage("tag-b", { verify });
     const tagOf = async (n: string) =>
@@ -93,17 +107,29 @@ describe("NixosImage with verify (mocked engine)", () => {
     new NixosImage("pub", { verify, visibility: "public" }, { transformations: [captureOptions] });
     const image = await registeredNamed("pub-image");
     assert.deepEqual([image.inputs.visibility, image.inputs.hidden], ["private", true]);
-    assert.deepEqual(optionsOf.get("pub-image")?.ignoreChanges, ["imageCachePath", "visibility", "hidden"]);
+    assert.deepEqual(optionsOf.get("pub-image")?.ignoreChanges, [
+      "imageCachePath",
+      "visibility",
+      "hidden",
+      "properties",
+      "minRamMb",
+    ]);
     const promote = await registeredNamed("pub-promote");
     assert.match(promote.inputs.create, /^exec node \S*bin\/nixos-image-testboot\.js promote$/);
     assert.equal(promote.inputs.triggers[1], "pub-image-id");
     assert.equal(promote.inputs.stdin[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
+    // No file: the SHA-512 recorded at build time, so any machine with the state can promote.
     assert.deepEqual(JSON.parse(promote.inputs.stdin.value), {
       imageId: "pub-image-id",
-      file: "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-disk-image/nixos.img",
+      family: fakeFamilyId("pub-family"),
+      sha512: FAKE_SHA512,
       visibility: "public",
+      properties: image.inputs.properties,
+      minRamMb: 512,
       openstack: { cloud: "prod-east", password: "s3cret-pw" },
     });
+    // It keeps the properties it set, to unset the dropped ones next time.
+    assert.equal(promote.inputs.addPreviousOutputInEnv, true);
     assert.deepEqual(await dependsOnNames("pub-promote"), ["pub-image", "pub-verify"]);
   });
 
@@ -115,7 +141,7 @@ describe("NixosImage with verify (mocked engine)", () => {
       childrenOf("direct")
         .filter((r) => r.type === "command:local:Command")
         .map((r) => r.name),
-      ["direct-build", "direct-promote", "direct-generations"],
+      ["direct-build", "direct-family", "direct-promote", "direct-generations"],
     );
   });
 
