@@ -5,6 +5,7 @@ import {
   captureOptions,
   childrenOf,
   dependsOnNames,
+  fakeFamilyId,
   invoked,
   optionsOf,
   registeredNamed,
@@ -25,7 +26,7 @@ describe("NixosImage lifecycle (mocked engine)", () => {
     ({ NixosImage } = await import("../../components/index.ts"));
   });
 
-  it("publishes one build to each region, verifies in the first, promotes and rotates in each", async () => {
+  it("publishes one build to each region, each its own family, verifies in the first, promotes and rotates in each", async () => {
     const image = new NixosImage("multi", { verify, regions: ["RegionOne", "RegionTwo"] }, opts);
     await registeredNamed("multi-generations-RegionTwo");
     const names = childrenOf("multi")
@@ -36,19 +37,16 @@ describe("NixosImage lifecycle (mocked engine)", () => {
       ["multi-build"],
     );
     for (const region of ["RegionOne", "RegionTwo"]) {
+      const family = fakeFamilyId(`multi-family-${region}`);
+      const familyCommand = await registeredNamed(`multi-family-${region}`);
+      assert.deepEqual(JSON.parse(familyCommand.inputs.stdin.value), { openstack: { region } });
       const upload = await registeredNamed(`multi-image-${region}`);
       assert.equal(upload.inputs.region, region);
-      assert.equal(
-        upload.inputs.properties.nixos_cloud_image_family,
-        `nixos-cloud-image/unit/multi@${region}`,
-      );
+      assert.equal(upload.inputs.properties.nixos_cloud_image_family, family);
       const promote = JSON.parse((await registeredNamed(`multi-promote-${region}`)).inputs.stdin.value);
-      assert.equal(promote.openstack.region, region);
+      assert.deepEqual([promote.family, promote.openstack.region], [family, region]);
       const rotate = JSON.parse((await registeredNamed(`multi-generations-${region}`)).inputs.stdin.value);
-      assert.deepEqual(
-        [rotate.family, rotate.openstack.region],
-        [`nixos-cloud-image/unit/multi@${region}`, region],
-      );
+      assert.deepEqual([rotate.family, rotate.openstack.region], [family, region]);
     }
     assert.deepEqual(
       names.filter((n) => n.includes("verify")),
@@ -56,6 +54,12 @@ describe("NixosImage lifecycle (mocked engine)", () => {
     );
     const boot = JSON.parse((await registeredNamed("multi-verify")).inputs.stdin.value);
     assert.equal(boot.openstack.region, "RegionOne");
+    assert.equal(boot.family, fakeFamilyId("multi-family-RegionOne"));
+    // A failed check deletes the build's upload in every region: the request names each.
+    assert.deepEqual(boot.uploads, [
+      { imageId: "multi-image-RegionOne-id", openstack: { region: "RegionOne" } },
+      { imageId: "multi-image-RegionTwo-id", openstack: { region: "RegionTwo" } },
+    ]);
     assert.deepEqual(await dependsOnNames("multi-promote-RegionTwo"), [
       "multi-image-RegionTwo",
       "multi-verify",
@@ -74,13 +78,19 @@ describe("NixosImage lifecycle (mocked engine)", () => {
       RegionTwo: "multi-image-RegionTwo-id",
     });
     assert.equal(await valueOf(image.imageId), "multi-image-RegionOne-id");
+    // Each region's rotation report says what the next build does there.
+    assert.deepEqual(await valueOf(image.rotationPlan), {
+      RegionOne: { hide: ["multi-image-RegionOne-id"], delete: ["older-id"] },
+      RegionTwo: { hide: ["multi-image-RegionTwo-id"], delete: ["older-id"] },
+    });
   });
 
   it("without regions keeps the resource names of one region, in the provider's", async () => {
     new NixosImage("single", {}, opts);
     const upload = await registeredNamed("single-image");
     assert.equal(upload.inputs.region, undefined);
-    assert.equal(upload.inputs.properties.nixos_cloud_image_family, "nixos-cloud-image/unit/single");
+    assert.equal(upload.inputs.properties.nixos_cloud_image_family, fakeFamilyId("single-family"));
+    await registeredNamed("single-family");
     await registeredNamed("single-generations");
   });
 
@@ -116,19 +126,44 @@ describe("NixosImage lifecycle (mocked engine)", () => {
     ]);
   });
 
-  it("rotates on a new build, keepGenerations or members, never as a replacement, and removes the family on delete", async () => {
-    new NixosImage("rot", { keepGenerations: 5 }, opts);
+  it("keeps the family ID in a Command of its own whose delete alone ends the family", async () => {
+    new NixosImage("fam", {}, opts);
+    const family = await registeredNamed("fam-family");
+    assert.match(family.inputs.create, /^exec node \S*bin\/nixos-image-testboot\.js new-family$/);
+    // Any later change (a new password) prints the ID it is given back: the family stays.
+    assert.match(family.inputs.update, /^exec node \S*bin\/nixos-image-testboot\.js new-family$/);
+    assert.equal(family.inputs.addPreviousOutputInEnv, true);
+    assert.match(family.inputs.delete, /^exec node \S*bin\/nixos-image-testboot\.js remove-family$/);
+    // The provider's settings reach it as a secret on stdin, never in argv.
+    assert.equal(family.inputs.stdin["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+    // No other stage deletes images: the rotation has no delete, the image is retained.
+    await registeredNamed("fam-generations");
+    const commands = childrenOf("fam").filter((r) => r.type === "command:local:Command");
+    for (const r of commands.filter((r) => r.name !== "fam-family")) {
+      // The build's delete only drops its GC root.
+      if (r.name === "fam-build") assert.match(r.inputs.delete, /^rm -f \S*gcroots\//);
+      else assert.equal(r.inputs.delete, undefined, r.name);
+    }
+    assert.equal(optionsOf.get("fam-image")?.retainOnDelete, true);
+  });
+
+  it("rotates on a new build, keepGenerations, visibility or members, never as a replacement, and deletes nothing on its own delete", async () => {
+    new NixosImage("rot", { keepGenerations: 5, visibility: "community", uploadTimeoutMinutes: 30 }, opts);
     const rotate = await registeredNamed("rot-generations");
     assert.match(rotate.inputs.create, /nixos-image-testboot\.js rotate$/);
-    assert.match(rotate.inputs.delete, /nixos-image-testboot\.js remove-family$/);
+    assert.equal(rotate.inputs.delete, undefined);
     assert.equal(rotate.inputs.triggers, undefined);
     assert.equal(rotate.inputs.environment.NCI_KEEP_GENERATIONS, "5");
+    assert.equal(rotate.inputs.environment.NCI_VISIBILITY, "community");
+    assert.equal(rotate.inputs.environment.NCI_MEMBERS, "");
     assert.match(rotate.inputs.environment.NCI_BUILD, /^[0-9a-f]{64}$/);
     assert.deepEqual(JSON.parse(rotate.inputs.stdin.value), {
-      family: "nixos-cloud-image/unit/rot",
+      family: fakeFamilyId("rot-family"),
       imageId: "rot-image-id",
       keep: 5,
+      visibility: "community",
       members: [],
+      uploadTimeoutMinutes: 30,
       openstack: {},
     });
   });
