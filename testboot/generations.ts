@@ -4,6 +4,7 @@
 // stay. When in doubt an image is kept and the log says why; a delete Glance refuses is reported, not fatal.
 import { credentialsProject, familyImages } from "./family.ts";
 import type { FamilyImage } from "./family.ts";
+import { CliError } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
 import { EXPOSED_PROPERTY, ORPHANED_PROPERTY } from "./request.ts";
 import type { GenerationsRequest, Visibility } from "./request.ts";
@@ -81,7 +82,9 @@ async function deleteUnlessNeeded(
     await cli.text(["image", "delete", image.id]);
     return undefined;
   } catch (error) {
-    return `Glance refused the delete: ${(error as Error).message}`;
+    // The CLI's last line only counts failures ("Failed to delete 1 of 1 images."): Glance's reason is above it.
+    const said = error instanceof CliError && error.stderr !== "" ? error.stderr : (error as Error).message;
+    return `Glance refused the delete: ${said.split("\n").filter(Boolean).join(" ")}`;
   }
 }
 

@@ -249,6 +249,7 @@ if ((fresh)); then
   render keystone-uwsgi.ini.in "$STATE/etc/keystone-uwsgi.ini"
   for g in "${GLANCES[@]}"; do render_glance "$g" "${PORT[$g]}"; done
   cp "$HERE/glance-api-paste.ini" "$STATE/etc/glance-api-paste.ini"
+  cp "$HERE/glance-policy.yaml" "$STATE/etc/glance-policy.yaml"
 
   # Glance's schema does not need Keystone: migrate it while Keystone is set up. A migrated DB holds
   # the schema and alembic's version only, so glance2.. get a copy of it, not a db_sync (~2 s CPU) each.

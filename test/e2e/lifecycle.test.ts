@@ -323,6 +323,34 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     await unset("visibility");
   });
 
+  it("a delete Glance refuses is reported with Glance's reason, and up succeeds", async () => {
+    const [older, newer] = generations.slice(-2);
+    // The local cloud's Glance policy refuses to delete an image with this property (scripts/localcloud).
+    await glance.setProperty(older, "nci_refuse_delete", "yes");
+    const before = await everything(glance);
+    await set("keepGenerations", "1");
+    await set("diskSize", "1550");
+    const { summary, stdout } = await up();
+    assert.equal(summary.result, "succeeded");
+    generations.push((await outputs()).imageId);
+    assert.match(
+      stdout,
+      new RegExp(
+        `kept ${older} \\(.*\\): beyond the newest 1, but Glance refused the delete: .*(403|Forbidden|not authorized)`,
+        "i",
+      ),
+    );
+    const after = await everything(glance);
+    assert.deepEqual(
+      before.filter((id) => !after.includes(id)),
+      [newer],
+      "the other one beyond keep 1 went",
+    );
+    assert.equal((await glance.image(older)).os_hidden, true, "kept, hidden");
+    await glance.setProperty(older, "nci_refuse_delete", undefined);
+    await set("keepGenerations", "2");
+  });
+
   /** The build's GC roots in the project copy (its out-links). */
   async function gcRoots(): Promise<string[]> {
     const dir = path.join(project.dir, ".nixos-cloud-image/gcroots");

@@ -121,6 +121,13 @@ export class Glance {
     await this.request("POST", `/v2/images/${id}/actions/deactivate`);
   }
 
+  /** Sets a property of the image (as its owner would, outside the stack); undefined removes it. */
+  async setProperty(id: string, key: string, value: string | undefined): Promise<void> {
+    await this.request("PATCH", `/v2/images/${id}`, [
+      value === undefined ? { op: "remove", path: `/${key}` } : { op: "add", path: `/${key}`, value },
+    ]);
+  }
+
   /** Sets (or clears) the image's protected flag. */
   async protect(id: string, on: boolean): Promise<void> {
     await this.request("PATCH", `/v2/images/${id}`, [{ op: "replace", path: "/protected", value: on }]);
