@@ -18,6 +18,7 @@ describe("resolveArgs", () => {
     assert.equal(resolved.nixpkgs, undefined);
     assert.equal(resolved.visibility, "private");
     assert.equal(resolved.keepGenerations, 3);
+    assert.equal(resolved.minRamMb, 512);
     assert.equal(resolved.buildTimeoutMinutes, 120);
     assert.equal(resolved.uploadTimeoutMinutes, 30);
     assert.equal(resolved.verify, undefined);
@@ -216,6 +217,30 @@ describe("resolveArgs", () => {
       { properties: { image_build_date: "x" } },
       /"properties.image_build_date" setting must be a key the component does not set itself/,
     ],
+    [
+      "properties",
+      { properties: { provided_until: "2030-01-01" } },
+      /"properties.provided_until" setting must be a key the component does not set itself/,
+    ],
+    // The stages' marks prove what happened to an image: a user's property may not forge one.
+    ...["promoted", "verified", "exposed", "orphaned", "family"].map((mark): [string, object, RegExp] => [
+      "properties",
+      { properties: { [`nixos_cloud_image_${mark}`]: "x" } },
+      new RegExp(
+        `"properties.nixos_cloud_image_${mark}" setting must be a key the component does not set itself`,
+      ),
+    ]),
+    [
+      "minRamMb",
+      { minRamMb: 63 },
+      /"minRamMb" setting must be a whole number of MiB from 64 to 4194304; received 63/,
+    ],
+    [
+      "minRamMb",
+      { minRamMb: 4194305 },
+      /"minRamMb" setting must be a whole number of MiB from 64 to 4194304/,
+    ],
+    ["minRamMb", { minRamMb: 512.5 }, /"minRamMb" setting must be a whole number of MiB .*; received 512.5/],
     [
       "nixOptions",
       { nixOptions: { "Builders!": "x" } },
