@@ -22,6 +22,7 @@ describe("argsFromConfig", () => {
       visibility: "public",
       imageName: "1234",
       properties: '{"team":"infra"}',
+      minRamMb: "1024",
       verify: '{"flavorName":"m1.small","networkName":"net","sshSourceCidr":"10.0.0.0/8"}',
     });
     assert.deepEqual(argsFromConfig(NS), {
@@ -30,6 +31,7 @@ describe("argsFromConfig", () => {
       visibility: "public",
       imageName: "1234",
       properties: { team: "infra" },
+      minRamMb: 1024,
       verify: { flavorName: "m1.small", networkName: "net", sshSourceCidr: "10.0.0.0/8" },
     });
   });
