@@ -93,9 +93,10 @@ function stdoutFor(name: string, inputs: Record<string, any>): string | undefine
     return fakeBuildOutput(fakeImageInfo(size ? Number(size) : AUTO_DISK_SIZE, { system, bootMode }));
   }
   if (name.endsWith("-verify")) return JSON.stringify(fakeReport);
-  if (/-promote(-|$)/.test(name)) return "";
+  // As testboot/promote.ts does: the properties it set, for the next run to unset dropped ones.
+  if (/-promote(-|$)/.test(name))
+    return JSON.stringify({ properties: JSON.parse(inputs.stdin?.value ?? inputs.stdin).properties });
   if (/-family(-|$)/.test(name)) return `${fakeFamilyId(name)}\n`;
-  if (/-metadata(-|$)/.test(name)) return JSON.stringify({ properties: {} });
   if (/-generations(-|$)/.test(name)) {
     const request = JSON.parse(inputs.stdin?.value ?? inputs.stdin);
     return JSON.stringify(fakeRotationReport(request.imageId));
