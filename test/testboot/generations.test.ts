@@ -117,17 +117,6 @@ describe("rotation of generations", () => {
     assert.deepEqual(report.kept, ["g5"]);
   });
 
-  it("keeps an old active upload whose bytes passed the test boot but that is not promoted yet: only active-unverified ones are failed", async () => {
-    const cloud = fakeCloud([
-      image("u-verified", minutesAgo(600), {
-        properties: { nixos_cloud_image_verified: "2026-12-01: passed" },
-      }),
-      gen(5, { hidden: false }),
-    ]);
-    const report = await rotate(cloud.cli, request, quiet);
-    assert.deepEqual([report.deleted, cloud.ids()], [[], ["g5", "u-verified"]]);
-  });
-
   it("leaves a deactivated image alone, upload or generation: only an admin deactivates", async () => {
     const cloud = fakeCloud([
       image("u-deactivated", minutesAgo(600), { status: "deactivated" }),
