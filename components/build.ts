@@ -108,7 +108,9 @@ export function parseBuildOutput(
 export function buildImage(name: string, args: ResolvedArgs, parent: pulumi.Resource): BuiltImage {
   const identity = buildIdentity(args);
   // The identity in the link name keeps a replacement's new root apart from the old one being deleted.
-  const outLink = path.join(GCROOT_DIR, `${pulumi.getStack()}-${name}-${identity.slice(0, 16)}`);
+  // Named after the stack and the identity, not the component: a component renamed (with an alias) keeps its
+  // build as it is. Two components of one stack building the same image share the root.
+  const outLink = path.join(GCROOT_DIR, `${pulumi.getStack()}-${identity.slice(0, 16)}`);
   const command = new local.Command(
     `${name}-build`,
     {
