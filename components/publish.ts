@@ -7,6 +7,7 @@ import type { ImageFamily } from "./family.ts";
 import { storeHash } from "./imageInfo.ts";
 import { imageProperties, minDiskGb } from "./properties.ts";
 import { isNixpkgsUrl } from "./source.ts";
+import { ensureStoreFile } from "./storeFile.ts";
 
 /** One region's copy of the build: `region` undefined is the provider's own region. */
 export interface RegionImage {
@@ -42,6 +43,7 @@ export function publishImage(
   const source = args.nixpkgs !== undefined && isNixpkgsUrl(args.nixpkgs) ? args.nixpkgs : undefined;
   return publishRegions(args).map(({ region, suffix }) => {
     const family = imageFamily(name, region, suffix, parent);
+    const file = ensureStoreFile(name, suffix, args, build, parent);
     const properties = pulumi.all([info, build.builtAt, family.id]).apply(([i, builtAt, familyId]) =>
       imageProperties(
         i,
@@ -76,7 +78,7 @@ export function publishImage(
       },
       {
         parent,
-        dependsOn: [build.command],
+        dependsOn: [build.command, file],
         // Older generations stay for servers that boot by UUID; the rotation hides and deletes them.
         retainOnDelete: true,
         // The bridged provider asks to delete first whenever `name` is set explicitly (to avoid a name clash).

@@ -27,6 +27,7 @@ describe("NixosImage during preview (mocked engine)", () => {
       [
         "command:local:Command preview-build",
         "command:local:Command preview-family",
+        "command:local:Command preview-file",
         "openstack:images/image:Image preview-image",
         "command:local:Command preview-verify",
         "command:local:Command preview-promote",

@@ -48,6 +48,7 @@ describe("NixosImage with verify (mocked engine)", () => {
       [
         "command:local:Command checked-build",
         "command:local:Command checked-family",
+        "command:local:Command checked-file",
         "openstack:images/image:Image checked-image",
         "command:local:Command checked-verify",
         "command:local:Command checked-promote",
@@ -141,7 +142,7 @@ describe("NixosImage with verify (mocked engine)", () => {
       childrenOf("direct")
         .filter((r) => r.type === "command:local:Command")
         .map((r) => r.name),
-      ["direct-build", "direct-family", "direct-promote", "direct-generations"],
+      ["direct-build", "direct-family", "direct-file", "direct-promote", "direct-generations"],
     );
   });
 

@@ -144,6 +144,7 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     await set("diskSize", "1300");
     assert.deepEqual(changed(await plannedOps(stack)), {
       "nixos-build": "replace",
+      "nixos-file": "replace",
       "nixos-image": "replace",
       "nixos-promote": "replace",
       "nixos-generations": "update",

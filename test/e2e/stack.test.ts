@@ -121,6 +121,7 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
       // The promotion runs for the new image and the rotation updates; nothing else changes.
       assert.deepEqual(ops, {
         "nixos-build": "replace",
+        "nixos-file": "replace",
         "nixos-image": "replace",
         "nixos-promote": "replace",
         "nixos-generations": "update",
