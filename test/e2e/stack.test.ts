@@ -186,6 +186,7 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     }
     assert.ok(uploading, "the upload was seen in progress");
     cloud.killGlance();
+    const killedAt = Date.now();
     await assert.rejects(running, (err: Error) => {
       // The provider names the resource, the file and the failed connection.
       assert.match(err.message, /nixos-image/);
@@ -197,6 +198,16 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     const { result } = await up();
     assert.equal(result.summary.result, "succeeded");
     const current = await output("imageId");
+    // The killed upload looks like one under way (Glance leaves it "saving"): left alone while it is younger
+    // than uploadTimeoutMinutes, it could be another run's.
+    assert.notEqual((await glance.image(uploading.id)).status, "active");
+    await set("uploadTimeoutMinutes", "1");
+    await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 61_000 - Date.now())));
+    // Older than that, the next rotation deletes it (a keepGenerations change runs one; nothing uploads).
+    await set("keepGenerations", "4");
+    assert.equal((await up()).result.summary.result, "succeeded");
+    await stack.removeConfig(`${NS}:keepGenerations`);
+    await stack.removeConfig(`${NS}:uploadTimeoutMinutes`);
     const images = await stackImages();
     assert.deepEqual(
       images.map((i) => i.id),
@@ -204,7 +215,6 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
       `only the stack's image is left: ${JSON.stringify(images.map((i) => [i.id, i.status]))}`,
     );
     assert.equal(images[0].status, "active");
-    // The killed upload was no generation: the rotation deleted it.
     await assert.rejects(glance.image(uploading.id), /404/);
     first = { id: current, path: await output("imagePath") };
   });
