@@ -337,9 +337,29 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     await nothingLeft("the other project's server");
   });
 
-  it("pulumi destroy leaves no image, nothing of the check, and no secret in plain text in the state", async () => {
-    const { summary } = await stack.destroy();
-    assert.equal(summary.result, "succeeded");
+  it("pulumi destroy keeps, marks and lists a generation a server boots from, leaves nothing of the check, and no secret in plain text", async () => {
+    const { imageId: used } = await outputs();
+    const server = await cloud.openstack([
+      ...["server", "create", "--image", used, "--flavor", VERIFY.flavorName],
+      ...["--network", VERIFY.networkName, "nci-destroy-user", "-f", "json"],
+    ]);
+    try {
+      const { summary, stdout } = await stack.destroy({ onOutput: (o) => process.stderr.write(o) });
+      assert.equal(summary.result, "succeeded");
+      assert.match(
+        stdout,
+        new RegExp(`left ${used} .* marked nixos_cloud_image_orphaned=\\S+: server ${server.id} uses it`),
+      );
+      const kept = await image(used);
+      assert.equal(kept.status, "active", "the server's image is still there");
+      assert.match(
+        String(kept.properties?.nixos_cloud_image_orphaned ?? kept.nixos_cloud_image_orphaned),
+        /^\d{4}-\d\d-\d\d$/,
+      );
+    } finally {
+      await cloud.openstack(["server", "delete", "--wait", server.id]);
+      await cloud.openstack(["image", "delete", used]).catch(() => undefined);
+    }
     await nothingLeft("destroy");
     const stateDir = new URL(project.backend).pathname;
     for (const file of readdirSync(stateDir, { recursive: true, withFileTypes: true })) {
