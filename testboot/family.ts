@@ -12,9 +12,12 @@ import {
   VERIFIED_PROPERTY,
 } from "./request.ts";
 
+/** What every family ID starts with (earlier versions named families "project/stack/component"). */
+export const FAMILY_ID_PREFIX = "nci-";
+
 /** A new family ID: nothing about the stack's names can derive it, so two stacks named alike never share one. */
 export function newFamilyId(): string {
-  return `nci-${randomUUID()}`;
+  return `${FAMILY_ID_PREFIX}${randomUUID()}`;
 }
 
 export interface FamilyImage {

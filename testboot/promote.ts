@@ -7,6 +7,7 @@
 import { removeMembers, visibilityArgs } from "./generations.ts";
 import { imageField } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
+import { FAMILY_ID_PREFIX } from "./family.ts";
 import { FAMILY_PROPERTY, PROMOTED_PROPERTY } from "./request.ts";
 import type { PromoteRequest } from "./request.ts";
 
@@ -30,11 +31,19 @@ export async function promote(
   log: (line: string) => void,
 ): Promise<PromoteRecord> {
   const image = await cli.json<Record<string, unknown>>(["image", "show", req.imageId]);
-  // The ID comes from the stack's state; the family ID (random, unguessable) proves it is still this stack's.
-  if (imageField(image, FAMILY_PROPERTY) !== req.family) {
-    throw new Error(
-      `image ${req.imageId} does not carry this stack's family ID (${FAMILY_PROPERTY}=${req.family}): it is ` +
-        "left alone. Was the property changed by hand? `pulumi up --replace <the image's URN>` uploads anew.",
+  // The ID comes from the stack's state. An image of another random family is not this stack's any more (the
+  // property was changed by hand); one of the name-derived families of earlier versions (or none) is the stack's
+  // own image from before family IDs, and joins the family.
+  const carried = imageField(image, FAMILY_PROPERTY);
+  if (carried !== req.family) {
+    if (typeof carried === "string" && carried.startsWith(FAMILY_ID_PREFIX)) {
+      throw new Error(
+        `image ${req.imageId} carries another family's ID (${FAMILY_PROPERTY}=${carried}, not ${req.family}): ` +
+          "it is left alone. Was the property changed by hand? `pulumi up --replace <the image's URN>` uploads anew.",
+      );
+    }
+    log(
+      `image ${req.imageId} is this stack's (from its state) but carries ${carried === undefined ? "no family" : `the name-derived family ${String(carried)} of an earlier version`}: it joins family ${req.family}`,
     );
   }
   const algo = imageField(image, "os_hash_algo");

@@ -64,14 +64,26 @@ describe("promotion", () => {
     assert.deepEqual(cloud.calls, []);
   });
 
-  it("refuses an image that does not carry the family ID, and changes nothing", async () => {
+  it("refuses an image that carries another family's ID, and changes nothing", async () => {
     const cloud = fakeCloud([upload()]);
     cloud.find("new").properties.nixos_cloud_image_family = "nci-someone-else";
     await assert.rejects(
       promote(cloud.cli, request, undefined, quiet),
-      /does not carry this stack's family ID/,
+      /carries another family's ID \(nixos_cloud_image_family=nci-someone-else, not /,
     );
     assert.deepEqual(cloud.calls, []);
+  });
+
+  it("adopts the stack's image of an earlier version's name-derived family into the family ID", async () => {
+    const cloud = fakeCloud([upload()]);
+    cloud.find("new").properties.nixos_cloud_image_family = "nixos-cloud-image/prod/nixos";
+    const lines: string[] = [];
+    await promote(cloud.cli, request, undefined, (l) => lines.push(l));
+    assert.equal(cloud.find("new").properties.nixos_cloud_image_family, FAMILY);
+    assert.match(
+      lines.join("\n"),
+      /carries the name-derived family nixos-cloud-image\/prod\/nixos of an earlier version: it joins family /,
+    );
   });
 });
 
