@@ -114,13 +114,6 @@ if [[ $mode == remove ]]; then
   exit 0
 fi
 
-need_gib=$((fixture ? 6 : 15))
-for dir in / "$repo"; do
-  free=$(df -Pk "$dir" | awk 'NR == 2 { print int($4 / 1048576) }')
-  ((free >= need_gib)) ||
-    die "only $free GiB free on the file system of $dir; the trial needs about $need_gib GiB (packages, the Nix store, the image and its copies in the local cloud)"
-done
-
 # Whether URL answers within 5 s: with curl where there is one, else a TCP connection (a fresh machine may
 # have no curl yet, and this check comes before anything is installed).
 reachable() {
@@ -142,6 +135,14 @@ else
     die "the NixOS binary cache ($probe) cannot be reached from this machine, so a real NixOS image cannot be built here: run \`scripts/try.sh --fixture\` to try the whole pipeline with a small Debian test image instead."
   cache_said="reachable"
 fi
+# After the cache: where it cannot be reached, --fixture is the way on, and it needs less room.
+need_gib=$((fixture ? 6 : 15))
+for dir in / "$repo"; do
+  free=$(df -Pk "$dir" | awk 'NR == 2 { print int($4 / 1048576) }')
+  ((free >= need_gib)) ||
+    die "only $free GiB free on the file system of $dir; the trial needs about $need_gib GiB (packages, the Nix store, the image and its copies in the local cloud)"
+done
+
 # nova.conf.in sets virt_type = qemu: the local cloud's guests never use KVM, so its absence costs nothing.
 kvm=$([[ -e /dev/kvm ]] && echo "/dev/kvm is there but not used" || echo "no /dev/kvm, none needed")
 say "checked in $((SECONDS - started)) s: root; $os; $free GiB free (about $need_gib needed); NixOS binary cache $cache_said; guests run under QEMU's TCG emulation ($kvm), so the test boot takes a few minutes"
