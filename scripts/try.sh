@@ -171,7 +171,15 @@ scripts/setup-nix.sh | sed 's/^/    /' >&2
 # `try.sh --remove` run in such a shell.
 if ! env PATH="$SYSTEM_PATH" sh -c 'node "$1" && command -v npm' _ bin/node-check.mjs >/dev/null 2>&1; then
   found=$(env PATH="$SYSTEM_PATH" sh -c 'command -v node && node --version' 2>/dev/null | tr '\n' ' ') || true
-  say "Node.js 22 and npm, system-wide (scripts/install-node.sh): the Node.js on the default PATH (${found:-none}) is older than the 22.12 that the Pulumi SDK needs"
+  found=${found% }
+  if [[ -z $found ]]; then
+    why="there is no Node.js on the default PATH"
+  elif env PATH="$SYSTEM_PATH" sh -c 'node "$1"' _ bin/node-check.mjs >/dev/null 2>&1; then
+    why="the default PATH has Node.js ($found) but no npm"
+  else
+    why="the Node.js on the default PATH (${found:-none}) is older than the 22.12 that the Pulumi SDK needs"
+  fi
+  say "Node.js 22 and npm, system-wide (scripts/install-node.sh): $why"
   note "into /usr/local/lib/nodejs-22, with node, npm and npx linked in /usr/local/bin, ahead of /usr/bin; the distribution's Node.js stays installed"
   scripts/install-node.sh >/dev/null
 fi
