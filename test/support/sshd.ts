@@ -9,6 +9,7 @@
 // own users, sudo and SSH configuration are never touched. sshd reads only the config written here.
 import { execa } from "execa";
 import type { ResultPromise } from "execa";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -42,6 +43,17 @@ export interface Sshd {
 }
 
 export const testUser = "nixos";
+
+/** The OpenSSH server these tests run; Debian's package openssh-server has it, and scripts/try.sh installs it. */
+export const SSHD = process.env.NCI_SSHD ?? "/usr/sbin/sshd";
+
+/** Without sshd, one line that says what to install instead of "sshd exited (127)" and a stack trace. */
+function assertSshdInstalled(): void {
+  if (existsSync(SSHD)) return;
+  const error = new Error(`${SSHD} is missing: install openssh-server (apt-get install openssh-server)`);
+  error.stack = error.message;
+  throw error;
+}
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export async function freePort(): Promise<number> {
@@ -192,7 +204,7 @@ function namespaceScript(dir: string, config: string): string {
     ...["passwd", "shadow", "group", "sudoers", "sudoers.d"].map(
       (name) => `mount --bind ${etc}/${name} /etc/${name}`,
     ),
-    `exec /usr/sbin/sshd -D -e -f ${config}`,
+    `exec ${SSHD} -D -e -f ${config}`,
   ].join("\n");
 }
 
@@ -233,6 +245,7 @@ async function launch(
 
 /** Starts sshd on a free port of 127.0.0.1; call stop() (e.g. in an `after` hook). */
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
+  assertSshdInstalled();
   const dir = await mkdtemp(join(tmpdir(), "verifier-sshd-"));
   // Traversable by the test user: sshd opens the authorized keys file and chdirs home as that user.
   await chmod(dir, 0o755);
