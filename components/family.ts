@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
+import type { ResolvedArgs } from "./args.ts";
 import { programCommand, regionSettings } from "./programs.ts";
 import type { FamilyRequest } from "../testboot/request.ts";
 
@@ -17,17 +18,21 @@ export interface ImageFamily {
  */
 export function imageFamily(
   name: string,
+  args: ResolvedArgs,
   region: string | undefined,
   suffix: string,
   parent: pulumi.Resource,
 ): ImageFamily {
-  const request: FamilyRequest = { openstack: regionSettings(region) };
+  const request: FamilyRequest = {
+    uploadTimeoutMinutes: args.uploadTimeoutMinutes,
+    openstack: regionSettings(region),
+  };
   const command = new local.Command(
     `${name}-family${suffix}`,
     {
       create: programCommand("new-family"),
-      // The same program prints the ID it is given back (PULUMI_COMMAND_STDOUT): a new password keeps the family.
-      update: programCommand("new-family"),
+      // Prints the ID it is given back (PULUMI_COMMAND_STDOUT), or fails: a new password keeps the family.
+      update: programCommand("keep-family"),
       delete: programCommand("remove-family"),
       stdin: pulumi.secret(JSON.stringify(request)),
       logging: "stderr",

@@ -42,7 +42,7 @@ export function publishImage(
   const { info } = build;
   const source = args.nixpkgs !== undefined && isNixpkgsUrl(args.nixpkgs) ? args.nixpkgs : undefined;
   return publishRegions(args).map(({ region, suffix }) => {
-    const family = imageFamily(name, region, suffix, parent);
+    const family = imageFamily(name, args, region, suffix, parent);
     const file = ensureStoreFile(name, suffix, args, build, parent);
     const properties = pulumi.all([info, build.builtAt, family.id]).apply(([i, builtAt, familyId]) =>
       imageProperties(

@@ -1,8 +1,8 @@
 // nixos-image-testboot: what the component's Commands run, one mode a stage. `verify` boots and checks the
 // image and prints the report; `promote` checks the upload's SHA-512 and applies the image's visibility and
-// metadata (in place, also later); `rotate` hides and deletes older generations;
-// `new-family` prints a new family ID; `remove-family` ends the family (destroy). The request comes on stdin
-// (see request.ts).
+// metadata (in place, also later); `rotate` hides and deletes older generations; `new-family` prints a new
+// family ID, `keep-family` the one in the state; `remove-family` ends the family (destroy). The request comes
+// on stdin (see request.ts).
 //
 // The test boot runs in a session of its own, started by this process: when `pulumi up` is interrupted, the
 // command provider kills the command it started (SIGKILL, which cannot be caught), and a runner in the same
@@ -15,6 +15,7 @@ import { removeFamily, rotate } from "./generations.ts";
 import { openstackCli } from "./openstackCli.ts";
 import { promote } from "./promote.ts";
 import {
+  FAMILY_ID,
   parseFamilyRequest,
   parseGenerationsRequest,
   parsePromoteRequest,
@@ -27,7 +28,7 @@ const program = "nixos-image-testboot";
 const CHILD_FLAG = "--detached-child";
 const BIN = fileURLToPath(new URL("../bin/nixos-image-testboot.js", import.meta.url));
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-const MODES = ["verify", "promote", "rotate", "new-family", "remove-family"];
+const MODES = ["verify", "promote", "rotate", "new-family", "keep-family", "remove-family"];
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -82,12 +83,28 @@ async function run(mode: string): Promise<number> {
   const print = (doc: unknown) => process.stdout.write(`${JSON.stringify(doc)}\n`);
   switch (mode) {
     case "new-family":
-      process.stdout.write(previous ?? newFamilyId());
+      process.stdout.write(newFamilyId());
+      return 0;
+    case "keep-family":
+      // A settings change keeps the ID; without one in the state, a new ID would orphan every generation.
+      if (previous === undefined || !FAMILY_ID.test(previous)) {
+        throw new Error(
+          `the family Command's state holds no family ID (${JSON.stringify(previous ?? "")}): nothing is changed. ` +
+            "`pulumi refresh` does not restore it; `pulumi state` export/import can, or ask for help before going on.",
+        );
+      }
+      process.stdout.write(previous);
       return 0;
     case "remove-family": {
       const req = parseFamilyRequest(input);
-      if (previous === undefined) log("the family has no ID (it was never made): nothing to remove");
-      else print(await removeFamily(openstackCli(req.openstack), previous, log));
+      if (previous === undefined || !FAMILY_ID.test(previous)) {
+        // A rotation Command of an earlier version ends here too: its families were named after the stack.
+        log(
+          "no family ID in this Command's state: nothing is deleted. Images of an earlier version carry " +
+            "nixos_cloud_image_family=<project>/<stack>/<component>; list them with `openstack image list " +
+            "--property nixos_cloud_image_family=...` and delete them yourself",
+        );
+      } else print(await removeFamily(openstackCli(req.openstack), previous, req.uploadTimeoutMinutes, log));
       return 0;
     }
     case "promote": {

@@ -82,24 +82,42 @@ export async function familyImages(cli: Cli, family: string, project: string): P
     cli.json<{ ID: string }[]>(["image", "list", "--hidden", ...filter]),
   ]);
   const ids = [...new Set([...visible, ...hidden].map((i) => i.ID))];
-  const shown = await Promise.all(ids.map((id) => cli.json<Record<string, unknown>>(["image", "show", id])));
+  // An image deleted between the list and its show (another run, an admin) is simply not there any more.
+  const shown = await Promise.all(
+    ids.map((id) =>
+      cli.json<Record<string, unknown>>(["image", "show", id]).catch((error: unknown) => {
+        if (/No Image found|Could not find|404/i.test(String(error))) return undefined;
+        throw error;
+      }),
+    ),
+  );
   return shown
+    .filter((image) => image !== undefined)
     .map((image) => asFamilyImage(image, family, project))
     .filter((image) => image !== undefined)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
 }
 
-/** One image, when it is the family's (owner and ID checked); undefined when it is gone or not ours. */
+/**
+ * One image, when it is the family's (owner and ID checked); undefined when it is gone or not ours. With
+ * `fromState` (its ID comes from the stack's state), an image the project owns that carries no family ID or an
+ * earlier version's name-derived family counts too: it joins the family at promotion.
+ */
 export async function familyImage(
   cli: Cli,
   imageId: string,
   family: string,
   project: string,
+  { fromState = false } = {},
 ): Promise<FamilyImage | undefined> {
+  let image: Record<string, unknown>;
   try {
-    return asFamilyImage(await cli.json(["image", "show", imageId]), family, project);
+    image = await cli.json(["image", "show", imageId]);
   } catch (error) {
     if (/No Image found|Could not find|404/i.test(String(error))) return undefined;
     throw error;
   }
+  const carried = str(image, FAMILY_PROPERTY);
+  const earlier = fromState && (carried === undefined || !carried.startsWith(FAMILY_ID_PREFIX));
+  return asFamilyImage(earlier ? { ...image, [FAMILY_PROPERTY]: family } : image, family, project);
 }

@@ -37,6 +37,36 @@ const emptyReport = (): GenerationsReport => ({
 /** Glance statuses of an upload that is under way or failed; any other non-active one (deactivated) is an admin's. */
 const UPLOAD_STATES = ["queued", "saving", "uploading", "importing", "killed"];
 
+/** Why an upload that never became a generation must be left alone, or undefined when it has failed for sure. */
+function underWay(upload: FamilyImage, uploadTimeoutMinutes: number): string | undefined {
+  if (upload.status !== "active" && !UPLOAD_STATES.includes(upload.status)) {
+    return `it is ${upload.status}, which only an admin or Glance makes`;
+  }
+  if (Date.parse(upload.createdAt) > Date.now() - uploadTimeoutMinutes * 60_000) {
+    return `it is ${upload.status} and younger than uploadTimeoutMinutes: another run may still be uploading or checking it`;
+  }
+  return undefined;
+}
+
+/** Runs one change of an image; a refusal becomes a report (`blocked`), never the rotation's failure. */
+async function tryChange(
+  report: GenerationsReport,
+  log: (line: string) => void,
+  imageId: string,
+  what: string,
+  change: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await change();
+    return true;
+  } catch (error) {
+    const reason = `Glance refused to ${what}: ${(error as Error).message}`;
+    report.blocked.push({ id: imageId, reason });
+    log(`${imageId}: ${reason}; tried again at the next rotation`);
+    return false;
+  }
+}
+
 /** Where the credentials can see servers: every project (an admin's), their own only, or no compute at all. */
 type ServerScope = "all" | "own" | "none";
 
@@ -123,16 +153,10 @@ export async function rotate(
 
   // Uploads that never became generations: failed, or never passed their check. Only old ones are gone for
   // sure; a recent one may be another run's upload still under way.
-  const cutoff = Date.now() - req.uploadTimeoutMinutes * 60_000;
   for (const upload of all.filter((i) => i.promotedAt === undefined && i.id !== req.imageId)) {
-    if (upload.status !== "active" && !UPLOAD_STATES.includes(upload.status)) {
-      log(
-        `left ${upload.id} (${upload.name}) alone: it is ${upload.status}, which only an admin or Glance makes`,
-      );
-      continue;
-    }
-    if (Date.parse(upload.createdAt) > cutoff) {
-      log(`left ${upload.id} (${upload.name}, ${upload.status}) alone: uploaded within uploadTimeoutMinutes`);
+    const busy = underWay(upload, req.uploadTimeoutMinutes);
+    if (busy !== undefined) {
+      log(`left ${upload.id} (${upload.name}) alone: ${busy}`);
       continue;
     }
     const reason = await deleteUnlessNeeded(cli, upload, scope);
@@ -161,22 +185,30 @@ export async function rotate(
       keep(generation, `beyond the newest ${req.keep}, but ${reason}`);
     }
     if (!generation.hidden) {
-      await cli.text(["image", "set", "--hidden", generation.id]);
-      report.hidden.push(generation.id);
-      log(`hid generation ${generation.id}`);
+      const hid = () => cli.text(["image", "set", "--hidden", generation.id]);
+      if (await tryChange(report, log, generation.id, "hide it", hid)) {
+        report.hidden.push(generation.id);
+        log(`hid generation ${generation.id}`);
+      }
     }
     kept.push(generation);
   }
 
   // Visibility and members reach every kept generation (the newest got both from promotion).
   for (const generation of kept) {
+    const { id } = generation;
     if (generation.visibility !== req.visibility) {
-      if (generation.visibility === "shared") await unshare(cli, generation.id, [], report, log);
-      await cli.text(["image", "set", ...visibilityArgs(req.visibility), generation.id]);
-      log(`generation ${generation.id} is now ${req.visibility}`);
+      const change = async () => {
+        if (generation.visibility === "shared") await unshare(cli, id, [], report, log);
+        await cli.text(["image", "set", ...visibilityArgs(req.visibility), id]);
+      };
+      if (!(await tryChange(report, log, id, `make it ${req.visibility}`, change))) continue;
+      log(`generation ${id} is now ${req.visibility}`);
       generation.visibility = req.visibility;
     }
-    if (generation.visibility === "shared") await unshare(cli, generation.id, req.members, report, log);
+    if (generation.visibility === "shared") {
+      await tryChange(report, log, id, "remove members", () => unshare(cli, id, req.members, report, log));
+    }
   }
 
   report.kept = [req.imageId, ...kept.map((g) => g.id)];
@@ -211,16 +243,19 @@ async function unshare(
 export async function removeFamily(
   cli: Cli,
   family: string,
+  uploadTimeoutMinutes: number,
   log: (line: string) => void,
 ): Promise<GenerationsReport> {
   const report = emptyReport();
   const scope = once(() => serverScope(cli));
   const today = new Date().toISOString().slice(0, 10);
   for (const image of await familyImages(cli, family, await credentialsProject(cli))) {
+    const busy = image.promotedAt === undefined ? underWay(image, uploadTimeoutMinutes) : undefined;
     const reason =
-      image.status === "deactivated" || image.status === "pending_delete"
-        ? `it is ${image.status}`
-        : await deleteUnlessNeeded(cli, image, scope);
+      busy ??
+      (image.status === "active" || UPLOAD_STATES.includes(image.status)
+        ? await deleteUnlessNeeded(cli, image, scope)
+        : `it is ${image.status}, which only an admin or Glance makes`);
     if (reason === undefined) {
       report.deleted.push(image.id);
       log(`deleted ${image.id} (${image.name})`);

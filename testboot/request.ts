@@ -67,6 +67,8 @@ export interface GenerationsRequest {
 
 /** What the family's end (destroy, a region removed) needs besides the family ID (the family Command's output). */
 export interface FamilyRequest {
+  /** An upload younger than this may still be under way: the family's end leaves it (marked). */
+  uploadTimeoutMinutes: number;
   openstack: Record<string, string>;
 }
 
@@ -92,6 +94,14 @@ const text = (doc: Record<string, unknown>, field: string): string => {
   if (typeof value !== "string" || value === "") fail(field, "a non-empty string", value);
   return value;
 };
+
+/** A family ID as the family Command makes them: anything else (a name-derived one several stacks share) is refused. */
+export const FAMILY_ID = /^nci-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function familyId(doc: Record<string, unknown>): string {
+  if (!FAMILY_ID.test(text(doc, "family"))) fail("family", "a family ID (nci-<uuid>)", doc.family);
+  return doc.family as string;
+}
 
 function wholeAtLeast(doc: Record<string, unknown>, field: string, min: number): number {
   const value = doc[field];
@@ -148,7 +158,7 @@ export function parseTestBootRequest(raw: string): TestBootRequest {
   return {
     owner: text(doc, "owner"),
     tag: doc.tag as string,
-    family: text(doc, "family"),
+    family: familyId(doc),
     imageId: text(doc, "imageId"),
     uploads: uploads(doc),
     flavorName: text(doc, "flavorName"),
@@ -167,7 +177,7 @@ export function parsePromoteRequest(raw: string): PromoteRequest {
   if (!/^[0-9a-f]{128}$/.test(text(doc, "sha512"))) fail("sha512", "128 hex digits", doc.sha512);
   return {
     imageId: text(doc, "imageId"),
-    family: text(doc, "family"),
+    family: familyId(doc),
     sha512: doc.sha512 as string,
     visibility: visibility(doc),
     properties: stringMap(doc, "properties"),
@@ -179,7 +189,7 @@ export function parsePromoteRequest(raw: string): PromoteRequest {
 export function parseGenerationsRequest(raw: string): GenerationsRequest {
   const doc = object(raw);
   return {
-    family: text(doc, "family"),
+    family: familyId(doc),
     imageId: text(doc, "imageId"),
     keep: wholeAtLeast(doc, "keep", 1),
     visibility: visibility(doc),
@@ -190,5 +200,9 @@ export function parseGenerationsRequest(raw: string): GenerationsRequest {
 }
 
 export function parseFamilyRequest(raw: string): FamilyRequest {
-  return { openstack: stringMap(object(raw), "openstack") };
+  const doc = object(raw);
+  return {
+    uploadTimeoutMinutes: wholeAtLeast(doc, "uploadTimeoutMinutes", 1),
+    openstack: stringMap(doc, "openstack"),
+  };
 }

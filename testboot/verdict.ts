@@ -10,11 +10,14 @@ import type { TestBootReport } from "./run.ts";
 
 /** The image to boot, when it is this stack's; a clear error when it is gone. */
 export async function imageToVerify(cli: Cli, req: TestBootRequest): Promise<FamilyImage> {
-  const image = await familyImage(cli, req.imageId, req.family, await credentialsProject(cli));
+  const image = await familyImage(cli, req.imageId, req.family, await credentialsProject(cli), {
+    fromState: true,
+  });
   if (image === undefined) {
     throw new Error(
-      `image ${req.imageId} is not in Glance as this stack's (it is deleted when its check fails): ` +
-        "`pulumi up --refresh` uploads this build again and checks it",
+      `image ${req.imageId} is gone (a failed check deletes its upload), or is not this stack's any more ` +
+        "(another project owns it, it carries another family's ID, or it is marked orphaned): nothing is " +
+        "booted. `pulumi up --refresh` finds out, and uploads this build again when it is gone",
     );
   }
   return image;

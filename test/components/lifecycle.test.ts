@@ -39,7 +39,10 @@ describe("NixosImage lifecycle (mocked engine)", () => {
     for (const region of ["RegionOne", "RegionTwo"]) {
       const family = fakeFamilyId(`multi-family-${region}`);
       const familyCommand = await registeredNamed(`multi-family-${region}`);
-      assert.deepEqual(JSON.parse(familyCommand.inputs.stdin.value), { openstack: { region } });
+      assert.deepEqual(JSON.parse(familyCommand.inputs.stdin.value), {
+        uploadTimeoutMinutes: 30,
+        openstack: { region },
+      });
       const upload = await registeredNamed(`multi-image-${region}`);
       assert.equal(upload.inputs.region, region);
       assert.equal(upload.inputs.properties.nixos_cloud_image_family, family);
@@ -131,7 +134,7 @@ describe("NixosImage lifecycle (mocked engine)", () => {
     const family = await registeredNamed("fam-family");
     assert.match(family.inputs.create, /^exec node \S*bin\/nixos-image-testboot\.js new-family$/);
     // Any later change (a new password) prints the ID it is given back: the family stays.
-    assert.match(family.inputs.update, /^exec node \S*bin\/nixos-image-testboot\.js new-family$/);
+    assert.match(family.inputs.update, /^exec node \S*bin\/nixos-image-testboot\.js keep-family$/);
     assert.equal(family.inputs.addPreviousOutputInEnv, true);
     assert.match(family.inputs.delete, /^exec node \S*bin\/nixos-image-testboot\.js remove-family$/);
     // The provider's settings reach it as a secret on stdin, never in argv.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 // Mocked-engine support for the unit tier: every registered resource is recorded with its inputs and,
 // through a transformation, its resource options (MockResourceArgs carries no options).
 import * as pulumi from "@pulumi/pulumi";
@@ -41,7 +42,8 @@ export function fakeBuildOutput(imageInfo: string, builtAt = "2026-12-01 10:20",
 
 /** The family ID the fake family Command prints for a resource (random in the real one, fixed here per name). */
 export function fakeFamilyId(resourceName: string): string {
-  return `nci-fake-${resourceName}`;
+  const hex = createHash("sha256").update(resourceName).digest("hex");
+  return `nci-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** What the fake rotation prints: a report whose `next` says what the next build hides and deletes. */

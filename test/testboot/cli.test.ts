@@ -18,7 +18,7 @@ const TAG = "0123456789ab";
 const NAME = `nixos-image-verify-${TAG}`;
 
 /** The family every image of the stand-in carries, and the project its credentials act in (fake-openstack). */
-const FAMILY = "nci-unit-family";
+const FAMILY = "nci-00000000-0000-4000-8000-000000000001";
 const SHA512 = createHash("sha512").update("the image").digest("hex");
 
 const request = {
@@ -238,7 +238,10 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
     writeGlance({ "image-1": { owner: "proj-other" } });
     const run = await start("verify", request);
     assert.equal(run.exitCode, 1);
-    assert.match(String(run.stderr), /image image-1 is not in Glance as this stack's.*pulumi up --refresh/);
+    assert.match(
+      String(run.stderr),
+      /image image-1 is gone .*or is not this stack's any more.*pulumi up --refresh/,
+    );
     assert.ok(!calls().some((c) => c.argv[0] === "server"));
   });
 
@@ -272,17 +275,22 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
     assert.ok(lines.some((l) => /deleted image image-2 in Region1: its build failed verification/.test(l)));
   });
 
-  it("new-family prints a new random family ID, and the one it was given back on update", async () => {
+  it("new-family prints a new random family ID; keep-family the one it is given back, or fails without one", async () => {
     const first = await start("new-family", { openstack: {} });
     const second = await start("new-family", { openstack: {} });
     assert.match(String(first.stdout), /^nci-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.notEqual(String(first.stdout), String(second.stdout));
     const update = await start(
-      "new-family",
+      "keep-family",
       { openstack: {} },
       { PULUMI_COMMAND_STDOUT: String(first.stdout) },
     );
     assert.equal(String(update.stdout), String(first.stdout));
+    // Without an ID in the state, a new one would orphan every generation: it fails instead.
+    const lost = await start("keep-family", { openstack: {} });
+    assert.equal(lost.exitCode, 1);
+    assert.equal(String(lost.stdout), "");
+    assert.match(String(lost.stderr), /the family Command's state holds no family ID/);
   });
 
   it("remove-family ends the family its previous stdout names, and only the images of that family in this project", async () => {
@@ -294,16 +302,25 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
     writeGlance({
       "image-1": family(FAMILY),
       "image-2": family(FAMILY, { hidden: true }),
-      "image-3": family("nci-other-family"),
+      "image-3": family("nci-00000000-0000-4000-8000-0000000000ff"),
       "image-4": family(FAMILY, { owner: "proj-other" }),
     });
-    const run = await start("remove-family", { openstack: {} }, { PULUMI_COMMAND_STDOUT: FAMILY });
+    const request = { uploadTimeoutMinutes: 30, openstack: {} };
+    const run = await start("remove-family", request, { PULUMI_COMMAND_STDOUT: FAMILY });
     assert.equal(run.exitCode, 0, String(run.stderr));
     assert.deepEqual(cloud().deleted?.sort(), ["image-1", "image-2"]);
     assert.deepEqual(JSON.parse(String(run.stdout)).deleted.sort(), ["image-1", "image-2"]);
-    const never = await start("remove-family", { openstack: {} });
-    assert.equal(never.exitCode, 0);
-    assert.match(String(never.stderr), /the family has no ID \(it was never made\): nothing to remove/);
+    // An earlier version's rotation Command ends here with its report, not a family ID: nothing is deleted.
+    for (const previous of [undefined, '{"kept":[]}', "nixos-cloud-image/prod/nixos"]) {
+      const never = await start(
+        "remove-family",
+        request,
+        previous ? { PULUMI_COMMAND_STDOUT: previous } : {},
+      );
+      assert.equal(never.exitCode, 0);
+      assert.match(String(never.stderr), /no family ID in this Command's state: nothing is deleted/);
+    }
+    assert.deepEqual(cloud().deleted?.sort(), ["image-1", "image-2"]);
   });
 
   it("rejects a broken request before calling the cloud", async () => {

@@ -224,24 +224,48 @@ describe("the family's end (remove-family)", () => {
       ],
       { serversOn: { g4: ["srv-a", "srv-b"] } },
     );
-    const report = await removeFamily(cloud.cli, FAMILY, quiet);
-    assert.deepEqual(report.deleted.sort(), ["g3", "g5", "u6"]);
-    assert.deepEqual(report.orphaned.sort(), ["g1", "g2", "g4"]);
+    const report = await removeFamily(cloud.cli, FAMILY, 30, quiet);
+    // u6, an upload younger than uploadTimeoutMinutes, may still be under way: kept and marked too.
+    assert.deepEqual(report.deleted.sort(), ["g3", "g5"]);
+    assert.deepEqual(report.orphaned.sort(), ["g1", "g2", "g4", "u6"]);
     assert.deepEqual(
       report.blocked.find((b) => b.id === "g4"),
       { id: "g4", reason: "servers srv-a, srv-b use it" },
     );
     const today = new Date().toISOString().slice(0, 10);
-    for (const id of ["g1", "g2", "g4"])
+    for (const id of ["g1", "g2", "g4", "u6"])
       assert.equal(cloud.find(id).properties.nixos_cloud_image_orphaned, today);
     // Marked, no later family adopts them: a second end deletes nothing and marks nothing again.
-    const again = await removeFamily(fakeCloud(cloud.images).cli, FAMILY, quiet);
+    const again = await removeFamily(fakeCloud(cloud.images).cli, FAMILY, 30, quiet);
     assert.deepEqual([again.deleted, again.orphaned], [[], []]);
+  });
+
+  it("deletes an upload older than uploadTimeoutMinutes that never became a generation", async () => {
+    const cloud = fakeCloud([image("u1", minutesAgo(31), { status: "saving" }), gen(5)]);
+    const report = await removeFamily(cloud.cli, FAMILY, 30, quiet);
+    assert.deepEqual([report.deleted.sort(), cloud.ids()], [["g5", "u1"], []]);
+  });
+
+  it("reports a hide Glance refuses and goes on: the rotation does not fail", async () => {
+    const cloud = fakeCloud([gen(3, { hidden: false }), gen(4, { hidden: false }), gen(5)]);
+    const cli = {
+      ...cloud.cli,
+      text: async (args: string[]) => {
+        if (args.join(" ") === "image set --hidden g4")
+          throw new Error("openstack image set failed: 403 Forbidden");
+        return cloud.cli.text(args);
+      },
+    };
+    const report = await rotate(cli, { ...request, keep: 3 }, quiet);
+    assert.deepEqual(report.hidden, ["g3"]);
+    assert.deepEqual(report.blocked, [
+      { id: "g4", reason: "Glance refused to hide it: openstack image set failed: 403 Forbidden" },
+    ]);
   });
 
   it("leaves another project's image with the family ID alone", async () => {
     const cloud = fakeCloud([gen(1, { owner: "proj-other" }), gen(5)]);
-    const report = await removeFamily(cloud.cli, FAMILY, quiet);
+    const report = await removeFamily(cloud.cli, FAMILY, 30, quiet);
     assert.deepEqual([report.deleted, cloud.ids()], [["g5"], ["g1"]]);
     assert.deepEqual(cloud.calls, ["image delete g5"]);
   });
@@ -249,7 +273,7 @@ describe("the family's end (remove-family)", () => {
   it("keeps, marks and names an exposed image when the credentials cannot list every project's servers", async () => {
     const cloud = fakeCloud([gen(1, { visibility: "community" }), gen(2)], { scope: "own" });
     const lines: string[] = [];
-    const report = await removeFamily(cloud.cli, FAMILY, (l) => lines.push(l));
+    const report = await removeFamily(cloud.cli, FAMILY, 30, (l) => lines.push(l));
     assert.deepEqual([report.deleted, report.orphaned], [["g2"], ["g1"]]);
     assert.ok(
       lines.some((l) => /left g1 .* marked nixos_cloud_image_orphaned=/.test(l)),

@@ -106,7 +106,7 @@ describe("the test boot's verdict on the image", () => {
     const foreign = fakeCloud([image("new", minutesAgo(1), { owner: "proj-other" })]);
     await assert.rejects(
       imageToVerify(foreign.cli, boot),
-      /image new is not in Glance as this stack's.*pulumi up --refresh/,
+      /image new is gone .*or is not this stack's any more.*pulumi up --refresh/,
     );
     await assert.rejects(imageToVerify(fakeCloud([]).cli, boot), /pulumi up --refresh/);
   });

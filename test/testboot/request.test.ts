@@ -61,7 +61,7 @@ describe("the test boot's request", () => {
   it("for promotion carries the family, the SHA-512 recorded at build time (no file), a Glance visibility and the metadata", () => {
     const promote = {
       imageId: "i",
-      family: "nci-x",
+      family: "nci-00000000-0000-4000-8000-00000000000a",
       sha512: SHA,
       visibility: "community",
       properties: { a: "b" },
@@ -93,7 +93,7 @@ describe("the test boot's request", () => {
 
   it("for rotation carries keep, visibility, members and the upload timeout", () => {
     const rotation = {
-      family: "nci-x",
+      family: "nci-00000000-0000-4000-8000-00000000000a",
       imageId: "i",
       keep: 3,
       visibility: "shared",
@@ -116,8 +116,33 @@ describe("the test boot's request", () => {
     );
   });
 
-  it("for the family's end carries only the provider settings", () => {
-    assert.deepEqual(parseFamilyRequest('{"openstack":{"cloud":"c"}}'), { openstack: { cloud: "c" } });
-    assert.throws(() => parseFamilyRequest("{}"), /"openstack" must be an object/);
+  it("for the family's end carries the upload timeout and the provider settings", () => {
+    assert.deepEqual(parseFamilyRequest('{"uploadTimeoutMinutes":30,"openstack":{"cloud":"c"}}'), {
+      uploadTimeoutMinutes: 30,
+      openstack: { cloud: "c" },
+    });
+    assert.throws(
+      () => parseFamilyRequest('{"openstack":{}}'),
+      /"uploadTimeoutMinutes" must be a whole number/,
+    );
+    assert.throws(() => parseFamilyRequest('{"uploadTimeoutMinutes":30}'), /"openstack" must be an object/);
+  });
+
+  it("refuses a family that is not a family ID (a name-derived one several stacks may share)", () => {
+    assert.throws(
+      () =>
+        parseGenerationsRequest(
+          JSON.stringify({
+            family: "nixos-cloud-image/dev/nixos",
+            imageId: "i",
+            keep: 3,
+            visibility: "private",
+            members: [],
+            uploadTimeoutMinutes: 30,
+            openstack: {},
+          }),
+        ),
+      /"family" must be a family ID \(nci-<uuid>\); received "nixos-cloud-image\/dev\/nixos"/,
+    );
   });
 });
