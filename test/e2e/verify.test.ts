@@ -290,8 +290,9 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
       [`${NS}:source`]: { value: await guestSource("good") },
       [`${NS}:diskSize`]: { value: "2048" },
       [`${NS}:keepGenerations`]: { value: "1" },
-      [`${NS}:members`]: { value: JSON.stringify([admin]) },
     });
+    // A list item, as `pulumi config set --path` sets it (Pulumi.yaml types members as a list).
+    await demo.setConfig(`${NS}:members[0]`, { value: admin }, true);
     const demoUp = async () => {
       const result = await demo.up({ onOutput: (o) => process.stderr.write(o) });
       assert.equal(result.summary.result, "succeeded");
