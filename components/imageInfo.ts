@@ -88,6 +88,11 @@ export function parseImageInfo(stdout: string, expected: ExpectedImage = {}): Im
   };
 }
 
+/** The store path that holds the image file (/nix/store/<hash>-<name>). */
+export function storePathOf(file: string): string {
+  return file.split("/").slice(0, 4).join("/");
+}
+
 /** The 32-character store hash of the image, which makes image names content-addressed. */
 export function storeHash(info: ImageInfo): string {
   return STORE_FILE.exec(info.file)![1];

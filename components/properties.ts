@@ -1,4 +1,5 @@
 import type { ReplaceFrequency } from "./args.ts";
+import { storePathOf } from "./imageInfo.ts";
 import type { ImageInfo } from "./imageInfo.ts";
 import {
   EXPOSED_PROPERTY,
@@ -81,7 +82,7 @@ function firmwareProperties(info: ImageInfo): Record<string, string> {
  * there, is an image attribute (publish.ts).
  */
 function scsProperties(info: ImageInfo, p: Provenance): Record<string, string> {
-  const storePath = info.file.split("/").slice(0, 4).join("/");
+  const storePath = storePathOf(info.file);
   // config.system.nixos.version ends in the nixpkgs revision ("25.05.20250612.abcdef0") when it is known.
   const revision = /\.([0-9a-f]{7,40})$/.exec(info.nixosVersion)?.[1];
   return {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
+import { storePathOf } from "./imageInfo.ts";
 import { shellQuote } from "./shell.ts";
 
 /**
@@ -10,7 +11,7 @@ import { shellQuote } from "./shell.ts";
  * (nixOptions included); when that fails too, it says exactly what to do and leaves the upload to fail.
  */
 export function storeFileScript(file: string, nixOptions: Record<string, string>): string {
-  const storePath = file.split("/").slice(0, 4).join("/");
+  const storePath = storePathOf(file);
   const options = Object.entries(nixOptions).flatMap(([name, value]) => ["--option", name, value]);
   const say = (line: string) => `echo ${shellQuote(`nixos-cloud-image: ${line}`)} >&2`;
   return [

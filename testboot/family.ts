@@ -6,14 +6,12 @@ import { imageField } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
 import {
   EXPOSED_PROPERTY,
+  FAMILY_ID_PREFIX,
   FAMILY_PROPERTY,
   ORPHANED_PROPERTY,
   PROMOTED_PROPERTY,
   VERIFIED_PROPERTY,
 } from "./request.ts";
-
-/** What every family ID starts with (earlier versions named families "project/stack/component"). */
-export const FAMILY_ID_PREFIX = "nci-";
 
 /** A new family ID: nothing about the stack's names can derive it, so two stacks named alike never share one. */
 export function newFamilyId(): string {
@@ -33,6 +31,19 @@ export interface FamilyImage {
   /** Whether it was ever more than private (other projects may boot it). */
   exposed: boolean;
   status: string;
+}
+
+/**
+ * Whether a family property (or its absence) is from before family IDs: an earlier version's name-derived
+ * family, which the stack's own image (its ID from the state) carries until it joins the family.
+ */
+export function isEarlierFamily(carried: unknown): boolean {
+  return typeof carried !== "string" || !carried.startsWith(FAMILY_ID_PREFIX);
+}
+
+/** Whether the CLI's error says the image does not exist (any more). */
+function isGone(error: unknown): boolean {
+  return /No Image found|Could not find|404/i.test(String(error));
 }
 
 /** The project the credentials act in: the owner of everything this project may touch. */
@@ -86,7 +97,7 @@ export async function familyImages(cli: Cli, family: string, project: string): P
   const shown = await Promise.all(
     ids.map((id) =>
       cli.json<Record<string, unknown>>(["image", "show", id]).catch((error: unknown) => {
-        if (/No Image found|Could not find|404/i.test(String(error))) return undefined;
+        if (isGone(error)) return undefined;
         throw error;
       }),
     ),
@@ -114,10 +125,10 @@ export async function familyImage(
   try {
     image = await cli.json(["image", "show", imageId]);
   } catch (error) {
-    if (/No Image found|Could not find|404/i.test(String(error))) return undefined;
+    if (isGone(error)) return undefined;
     throw error;
   }
   const carried = str(image, FAMILY_PROPERTY);
-  const earlier = fromState && (carried === undefined || !carried.startsWith(FAMILY_ID_PREFIX));
+  const earlier = fromState && isEarlierFamily(carried);
   return asFamilyImage(earlier ? { ...image, [FAMILY_PROPERTY]: family } : image, family, project);
 }

@@ -7,7 +7,7 @@
 import { removeMembers, visibilityArgs } from "./generations.ts";
 import { imageField } from "./openstackCli.ts";
 import type { Cli } from "./openstackCli.ts";
-import { FAMILY_ID_PREFIX } from "./family.ts";
+import { isEarlierFamily } from "./family.ts";
 import { FAMILY_PROPERTY, PROMOTED_PROPERTY } from "./request.ts";
 import type { PromoteRequest } from "./request.ts";
 
@@ -36,7 +36,7 @@ export async function promote(
   // own image from before family IDs, and joins the family.
   const carried = imageField(image, FAMILY_PROPERTY);
   if (carried !== req.family) {
-    if (typeof carried === "string" && carried.startsWith(FAMILY_ID_PREFIX)) {
+    if (!isEarlierFamily(carried)) {
       throw new Error(
         `image ${req.imageId} carries another family's ID (${FAMILY_PROPERTY}=${carried}, not ${req.family}): ` +
           "it is left alone. Was the property changed by hand? `pulumi up --replace <the image's URN>` uploads anew.",

@@ -95,8 +95,12 @@ const text = (doc: Record<string, unknown>, field: string): string => {
   return value;
 };
 
+/** What every family ID starts with (earlier versions named families "project/stack/component"). */
+export const FAMILY_ID_PREFIX = "nci-";
 /** A family ID as the family Command makes them: anything else (a name-derived one several stacks share) is refused. */
-export const FAMILY_ID = /^nci-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const FAMILY_ID = new RegExp(
+  `^${FAMILY_ID_PREFIX}[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`,
+);
 
 function familyId(doc: Record<string, unknown>): string {
   if (!FAMILY_ID.test(text(doc, "family"))) fail("family", "a family ID (nci-<uuid>)", doc.family);
