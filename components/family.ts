@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import { programCommand, regionSettings } from "./programs.ts";
+import { regionAliases } from "./regions.ts";
 import type { FamilyRequest } from "../testboot/request.ts";
 
 export interface ImageFamily {
@@ -21,6 +22,7 @@ export function imageFamily(
   args: ResolvedArgs,
   region: string | undefined,
   suffix: string,
+  formerSuffix: pulumi.Output<string>,
   parent: pulumi.Resource,
 ): ImageFamily {
   const request: FamilyRequest = {
@@ -38,7 +40,8 @@ export function imageFamily(
       logging: "stderr",
       addPreviousOutputInEnv: true,
     },
-    { parent },
+    // Renamed, never replaced, when `regions` starts or stops naming the provider's own region.
+    { parent, aliases: regionAliases(formerSuffix, (s) => `${name}-family${s}`) },
   );
   // The command provider makes every output secret when an input is (stdin is); the ID is no secret.
   return { command, id: pulumi.unsecret(command.stdout).apply((s) => s.trim()) };

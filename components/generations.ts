@@ -3,6 +3,7 @@ import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
 import { programCommand, regionSettings } from "./programs.ts";
+import { regionAliases } from "./regions.ts";
 import type { RegionImage } from "./publish.ts";
 import type { GenerationsReport } from "../testboot/generations.ts";
 import type { GenerationsRequest } from "../testboot/request.ts";
@@ -25,7 +26,7 @@ export function rotateGenerations(
   after: pulumi.Resource[],
   parent: pulumi.Resource,
 ): { command: local.Command; plan: pulumi.Output<RotationPlan> } {
-  const { image, region, suffix, family } = published;
+  const { image, region, suffix, formerSuffix, family } = published;
   const request = pulumi.all([image.id, family.id]).apply(([imageId, familyId]) => {
     const doc: GenerationsRequest = {
       family: familyId,
@@ -53,7 +54,11 @@ export function rotateGenerations(
       logging: "stderr",
       addPreviousOutputInEnv: false,
     },
-    { parent, dependsOn: [image, ...after] },
+    {
+      parent,
+      aliases: regionAliases(formerSuffix, (s) => `${name}-generations${s}`),
+      dependsOn: [image, ...after],
+    },
   );
   // The report holds image IDs only; the provider made it secret because stdin is.
   const plan = pulumi.unsecret(command.stdout).apply((s) => (JSON.parse(s) as GenerationsReport).next);

@@ -3,6 +3,7 @@ import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
 import { programCommand, regionSettings } from "./programs.ts";
+import { regionAliases } from "./regions.ts";
 import type { RegionImage } from "./publish.ts";
 import type { PromoteRequest } from "../testboot/request.ts";
 
@@ -11,7 +12,7 @@ import type { PromoteRequest } from "../testboot/request.ts";
  * (os_hash_value) with the one recorded at build time (no local file is read), then applies `visibility`,
  * the properties and min_ram, unhides the image and marks it promoted (only promoted images count as
  * generations). With `verify`, it runs after the test boot, which fails when a check does. It runs for each
- * new image, and in place whenever visibility, a property or min_ram changes (build date, SCS metadata,
+ * new image and build, and whenever visibility, a property or min_ram changes (build date, SCS metadata,
  * keepGenerations, replaceFrequency, the user's properties): the same bytes are never uploaded or booted again
  * for them. The rotation applies visibility to the older kept generations.
  */
@@ -23,7 +24,7 @@ export function promoteImage(
   after: pulumi.Resource[],
   parent: pulumi.Resource,
 ): local.Command {
-  const { image, region, suffix, family, properties } = published;
+  const { image, region, suffix, formerSuffix, family, properties } = published;
   const request = pulumi
     .all([image.id, family.id, build.sha512, properties])
     .apply(([imageId, familyId, sha512, props]) => {
@@ -43,12 +44,18 @@ export function promoteImage(
     {
       create: programCommand("promote"),
       stdin: pulumi.secret(request),
-      // The image ID is unknown in a preview that rebuilds; the build identity shows the run ahead.
-      triggers: [build.identity, image.id],
+      // Never replaced, so every run has the properties the last one set (PULUMI_COMMAND_STDOUT) and removes
+      // those no longer set, also when a rebuild of the same bytes comes with a dropped property. A new image
+      // changes stdin; the build identity, known in every preview (the image ID is not, in one that
+      // rebuilds), makes the run show there.
+      environment: { NCI_BUILD: build.identity },
       logging: "stderr",
-      // The properties it set last time, to remove those no longer set.
       addPreviousOutputInEnv: true,
     },
-    { parent, dependsOn: [image, ...after] },
+    {
+      parent,
+      aliases: regionAliases(formerSuffix, (s) => `${name}-promote${s}`),
+      dependsOn: [image, ...after],
+    },
   );
 }

@@ -8,23 +8,20 @@ import { storeHash } from "./imageInfo.ts";
 import { imageProperties, minDiskGb } from "./properties.ts";
 import { isNixpkgsUrl } from "./source.ts";
 import { ensureStoreFile } from "./storeFile.ts";
+import { formerSuffix, providerRegion, publishRegions, regionAliases } from "./regions.ts";
 
 /** One region's copy of the build: `region` undefined is the provider's own region. */
 export interface RegionImage {
   region: string | undefined;
   /** Resource names carry the region when regions are set ("nixos-image-RegionTwo"). */
   suffix: string;
+  /** The suffix the same resources had without `regions`, or with it (see formerSuffix). */
+  formerSuffix: pulumi.Output<string>;
   /** The family the generations of this region belong to. */
   family: ImageFamily;
   image: openstack.images.Image;
   /** Every Glance property the image carries (standard, SCS, the family ID, the user's). */
   properties: pulumi.Output<Record<string, string>>;
-}
-
-/** The regions to publish to, with their resource name suffixes; none set is the provider's region, unsuffixed. */
-export function publishRegions(args: ResolvedArgs): { region: string | undefined; suffix: string }[] {
-  if (args.regions.length === 0) return [{ region: undefined, suffix: "" }];
-  return args.regions.map((region) => ({ region, suffix: `-${region}` }));
 }
 
 /**
@@ -41,9 +38,11 @@ export function publishImage(
 ): RegionImage[] {
   const { info } = build;
   const source = args.nixpkgs !== undefined && isNixpkgsUrl(args.nixpkgs) ? args.nixpkgs : undefined;
+  const own = providerRegion(parent);
   return publishRegions(args).map(({ region, suffix }) => {
-    const family = imageFamily(name, args, region, suffix, parent);
-    const file = ensureStoreFile(name, suffix, args, build, parent);
+    const former = formerSuffix(region, suffix, own);
+    const family = imageFamily(name, args, region, suffix, former, parent);
+    const file = ensureStoreFile(name, suffix, former, args, build, parent);
     const properties = pulumi.all([info, build.builtAt, family.id]).apply(([i, builtAt, familyId]) =>
       imageProperties(
         i,
@@ -78,6 +77,7 @@ export function publishImage(
       },
       {
         parent,
+        aliases: regionAliases(former, (s) => `${name}-image${s}`),
         dependsOn: [build.command, file],
         // Older generations stay for servers that boot by UUID; the rotation hides and deletes them.
         retainOnDelete: true,
@@ -92,6 +92,6 @@ export function publishImage(
         ignoreChanges: ["imageCachePath", "visibility", "hidden", "properties", "minRamMb"],
       },
     );
-    return { region, suffix, family, image, properties };
+    return { region, suffix, formerSuffix: former, family, image, properties };
   });
 }

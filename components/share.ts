@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import type { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
+import { regionAliases } from "./regions.ts";
 import type { RegionImage } from "./publish.ts";
 
 /**
@@ -19,12 +20,18 @@ export function shareImage(
   providers: Map<string, openstack.Provider>,
   parent: pulumi.Resource,
 ): pulumi.Resource[] {
-  const { image, region, suffix } = published;
+  const { image, region, suffix, formerSuffix } = published;
   return args.members.flatMap((member) => {
     const access = new openstack.images.ImageAccess(
       `${name}-member${suffix}-${member}`,
       { imageId: image.id, memberId: member, region },
-      { parent, dependsOn: [promoted], retainOnDelete: true, deleteBeforeReplace: false },
+      {
+        parent,
+        aliases: regionAliases(formerSuffix, (s) => `${name}-member${s}-${member}`),
+        dependsOn: [promoted],
+        retainOnDelete: true,
+        deleteBeforeReplace: false,
+      },
     );
     const cloud = args.memberClouds[member];
     if (cloud === undefined) return [access];
@@ -33,6 +40,7 @@ export function shareImage(
       { imageId: image.id, memberId: member, status: "accepted", region },
       {
         parent,
+        aliases: regionAliases(formerSuffix, (s) => `${name}-accept${s}-${member}`),
         provider: memberProvider(name, cloud, providers, parent),
         dependsOn: [access],
         retainOnDelete: true,

@@ -3,6 +3,7 @@ import { local } from "@pulumi/command";
 import type { ResolvedArgs } from "./args.ts";
 import type { BuiltImage } from "./build.ts";
 import { storePathOf } from "./imageInfo.ts";
+import { regionAliases } from "./regions.ts";
 import { shellQuote } from "./shell.ts";
 
 /**
@@ -33,6 +34,7 @@ export function storeFileScript(file: string, nixOptions: Record<string, string>
 export function ensureStoreFile(
   name: string,
   suffix: string,
+  formerSuffix: pulumi.Output<string>,
   args: ResolvedArgs,
   build: BuiltImage,
   parent: pulumi.Resource,
@@ -45,6 +47,6 @@ export function ensureStoreFile(
       logging: "stderr",
       addPreviousOutputInEnv: false,
     },
-    { parent, dependsOn: [build.command] },
+    { parent, aliases: regionAliases(formerSuffix, (s) => `${name}-file${s}`), dependsOn: [build.command] },
   );
 }

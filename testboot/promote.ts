@@ -73,7 +73,10 @@ export async function promote(
     ...["image", "set", "--min-ram", String(req.minRamMb), ...properties],
     ...[...visibilityArgs(req.visibility), "--unhidden", req.imageId],
   ]);
-  const dropped = previousKeys(previous).filter((key) => !(key in req.properties));
+  // The record may be of the previous generation's image: only what this image carries is removed.
+  const dropped = previousKeys(previous).filter(
+    (key) => !(key in req.properties) && imageField(image, key) !== undefined,
+  );
   if (dropped.length > 0) {
     await cli.text(["image", "unset", ...dropped.flatMap((key) => ["--property", key]), req.imageId]);
   }

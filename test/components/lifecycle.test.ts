@@ -26,6 +26,23 @@ describe("NixosImage lifecycle (mocked engine)", () => {
     ({ NixosImage } = await import("../../components/index.ts"));
   });
 
+  it("names the provider's own region's resources as they were without regions (aliases), so a regions list that names it keeps its family", async () => {
+    new NixosImage("moved", { verify, members: [P1], regions: ["RegionOne", "RegionTwo"] }, opts);
+    await registeredNamed("moved-member-RegionTwo-" + P1);
+    const aliasOf = async (resource: string) => {
+      const aliases = optionsOf.get(resource)?.aliases as pulumi.Alias[];
+      return valueOf(aliases[0].name as pulumi.Output<string>);
+    };
+    for (const stage of ["family", "file", "image", "promote", "generations"]) {
+      assert.equal(await aliasOf(`moved-${stage}-RegionOne`), `moved-${stage}`, stage);
+      assert.equal(await aliasOf(`moved-${stage}-RegionTwo`), `moved-${stage}-RegionTwo`, "its own name");
+    }
+    assert.equal(await aliasOf(`moved-member-RegionOne-${P1}`), `moved-member-${P1}`);
+    new NixosImage("back", {}, opts);
+    await registeredNamed("back-generations");
+    assert.equal(await aliasOf("back-family"), "back-family-RegionOne", "and back to no regions");
+  });
+
   it("publishes one build to each region, each its own family, verifies in the first, promotes and rotates in each", async () => {
     const image = new NixosImage("multi", { verify, regions: ["RegionOne", "RegionTwo"] }, opts);
     await registeredNamed("multi-generations-RegionTwo");

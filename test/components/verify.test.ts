@@ -117,7 +117,9 @@ describe("NixosImage with verify (mocked engine)", () => {
     ]);
     const promote = await registeredNamed("pub-promote");
     assert.match(promote.inputs.create, /^exec node \S*bin\/nixos-image-testboot\.js promote$/);
-    assert.equal(promote.inputs.triggers[1], "pub-image-id");
+    // Never replaced (each run has the last one's record): no triggers; the build identity shows the run ahead.
+    assert.equal(promote.inputs.triggers, undefined);
+    assert.match(promote.inputs.environment.NCI_BUILD, /^[0-9a-f]{64}$/);
     assert.equal(promote.inputs.stdin[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270");
     // No file: the SHA-512 recorded at build time, so any machine with the state can promote.
     assert.deepEqual(JSON.parse(promote.inputs.stdin.value), {

@@ -146,7 +146,7 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
       "nixos-build": "replace",
       "nixos-file": "replace",
       "nixos-image": "replace",
-      "nixos-promote": "replace",
+      "nixos-promote": "update",
       "nixos-generations": "update",
     });
     await build(1300);
@@ -191,7 +191,6 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     assert.equal((await up()).summary.result, "succeeded");
     let image = await glance.image(before.imageId);
     assert.deepEqual([image.replace_frequency, image.min_ram, image.team], ["weekly", 640, "platform"]);
-    await unset("properties");
     await set("keepGenerations", "2");
     assert.deepEqual(changed(await plannedOps(stack)), {
       "nixos-promote": "update",
@@ -200,7 +199,6 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     assert.equal((await up()).summary.result, "succeeded");
     image = await glance.image(before.imageId);
     assert.equal(image.uuid_validity, "last-2");
-    assert.equal(image.team, undefined, "a dropped property is removed");
     const [, , g3] = generations;
     // keep 2: the oldest of the three kept generations goes; nothing was uploaded.
     assert.deepEqual(await family(glance), { visible: [before.imageId], hidden: [g3] });
@@ -208,17 +206,20 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     assert.equal((await outputs()).imageId, before.imageId);
   });
 
-  it("a comment edit rebuilds the same store path: no upload, no new generation", async () => {
+  it("a comment edit rebuilds the same store path: no upload, no new generation; a property dropped with it is removed", async () => {
     const before = { ids: await everything(glance), puts: uploads(), imageId: (await outputs()).imageId };
+    assert.equal((await glance.image(before.imageId)).team, "platform");
     appendFileSync(
       path.join(project.fixture, "default.nix"),
       "# a comment changes the build identity only\n",
     );
+    await unset("properties");
     assert.equal(changed(await plannedOps(stack))["nixos-build"], "replace", "preview cannot know the path");
     assert.equal((await up()).summary.result, "succeeded");
     assert.deepEqual(await everything(glance), before.ids);
     assert.equal(uploads(), before.puts, "no upload");
     assert.equal((await outputs()).imageId, before.imageId);
+    assert.equal((await glance.image(before.imageId)).team, undefined, "a dropped property is removed");
   });
 
   it("never touches what is not its own: a stack named alike on another backend, another run's upload, a deactivated image", async () => {
@@ -389,10 +390,16 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
       await assert.rejects(demo.image(id), /404/, "the demo project cannot reach it");
   });
 
-  it("regions: one build goes to RegionOne and RegionTwo; dropping the provider's region ends its family", async () => {
-    const before = await family(glance);
+  it("regions: a list naming the provider's region keeps its family (no upload there), RegionTwo is a family of its own; dropping a region ends its family", async () => {
+    const before = { ...(await family(glance)), puts: uploads(), imageId: (await outputs()).imageId };
     await setPath("regions[0]", "RegionOne");
     await setPath("regions[1]", "RegionTwo");
+    const ops = changed(await plannedOps(stack));
+    assert.deepEqual(
+      Object.entries(ops).filter(([, op]) => op !== "create" && op !== "update"),
+      [],
+      `the provider's region's resources are renamed, not replaced or deleted: ${JSON.stringify(ops)}`,
+    );
     const started = Date.now();
     const { summary } = await up();
     process.stderr.write(`two-region publish: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
@@ -400,25 +407,26 @@ describe("image lifecycle against the local Keystone and its two Glances", funct
     const { imageIds, imageId, imagePath } = await outputs();
     assert.deepEqual(Object.keys(imageIds).sort(), ["RegionOne", "RegionTwo"]);
     assert.equal(imageId, imageIds.RegionOne);
-    const hash = await sha512(imagePath);
-    for (const [g, region] of [
-      [glance, "RegionOne"],
-      [glance2, "RegionTwo"],
-    ] as const) {
-      const image = await g.image(imageIds[region]);
-      assert.deepEqual([image.status, image.os_hash_value], ["active", hash], region);
-      assert.match(String(image[FAMILY]), /^nci-/);
-      assert.notEqual(image[FAMILY], familyId, `${region} is a family of its own`);
-      assert.deepEqual(
-        (await family(g, String(image[FAMILY]))).visible,
-        [imageIds[region]],
-        `${region} shows only the new generation`,
-      );
-    }
+    // RegionOne: the same family, its generations all kept, nothing uploaded.
+    assert.equal(imageIds.RegionOne, before.imageId);
+    assert.equal(uploads(), before.puts, "no upload to RegionOne");
+    assert.deepEqual(await family(glance), { visible: before.visible, hidden: before.hidden });
+    const image = await glance2.image(imageIds.RegionTwo);
+    assert.deepEqual([image.status, image.os_hash_value], ["active", await sha512(imagePath)]);
+    assert.match(String(image[FAMILY]), /^nci-/);
+    assert.notEqual(image[FAMILY], familyId, "RegionTwo is a family of its own");
+    assert.deepEqual((await family(glance2, String(image[FAMILY]))).visible, [imageIds.RegionTwo]);
     await assert.rejects(glance2.image(imageIds.RegionOne), /404/, "each region has its own image");
-    // The provider's own region's family ended with its resources: no generation of it is left.
-    for (const id of [...before.visible, ...before.hidden]) await assert.rejects(glance.image(id), /404/);
     assert.deepEqual(changed(await plannedOps(stack)), {});
+
+    // Dropping RegionOne on purpose ends its family: every generation there goes; RegionTwo's stays.
+    await unset("regions");
+    await setPath("regions[0]", "RegionTwo");
+    assert.equal((await up()).summary.result, "succeeded");
+    for (const id of [...before.visible, ...before.hidden]) await assert.rejects(glance.image(id), /404/);
+    assert.deepEqual(await everything(glance), []);
+    assert.deepEqual(await everything(glance2), [imageIds.RegionTwo]);
+    assert.equal((await outputs()).imageId, imageIds.RegionTwo);
   });
 
   it("pulumi destroy deletes every generation in every region, and marks and lists one it must keep", async () => {

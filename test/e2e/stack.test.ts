@@ -114,16 +114,16 @@ describe("pulumi up / preview / destroy against a local Glance", function () {
     ],
   ];
   for (const [what, change, undo] of edits) {
-    it(`a change of ${what} makes pulumi preview replace the build, the image and its promotion, and run the rotation: nothing else`, async () => {
+    it(`a change of ${what} makes pulumi preview replace the build and the image, and run the promotion and the rotation: nothing else`, async () => {
       await change();
       const ops = changed(await plannedOps(stack));
       await undo();
-      // The promotion runs for the new image and the rotation updates; nothing else changes.
+      // The promotion and the rotation run for the new image (in place); nothing else changes.
       assert.deepEqual(ops, {
         "nixos-build": "replace",
         "nixos-file": "replace",
         "nixos-image": "replace",
-        "nixos-promote": "replace",
+        "nixos-promote": "update",
         "nixos-generations": "update",
       });
       assert.deepEqual(changed(await plannedOps(stack)), {}, "undoing the change restores a no-op preview");

@@ -130,6 +130,9 @@ export async function useMocks(preview: boolean) {
             "Your query returned no results. Please change your search criteria and try again.",
           );
         }
+        // The provider's own region, as the bridged provider resolves it from clouds.yaml.
+        if (args.token === "openstack:identity/getAuthScope:getAuthScope")
+          return { ...args.inputs, region: "RegionOne" };
         return args.inputs;
       },
     },

@@ -193,6 +193,7 @@ describe("nixos-image-testboot (stand-in openstack CLI)", function () {
 
   it("promote unsets the properties its previous run set that are no longer asked for", async () => {
     const previous = JSON.stringify({ properties: { ...promoteRequest.properties, old_key: "x" } });
+    writeGlance({ "image-1": { hidden: true, properties: { old_key: "x" } } });
     const run = await start("promote", promoteRequest, {
       FAKE_IMAGE_SHA512: SHA512,
       PULUMI_COMMAND_STDOUT: previous,

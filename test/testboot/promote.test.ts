@@ -54,6 +54,13 @@ describe("promotion", () => {
     assert.equal(cloud.find("new").properties.team, "infra");
   });
 
+  it("removes nothing the image does not carry: the record may be the previous generation's", async () => {
+    const cloud = fakeCloud([upload()]);
+    const previous = JSON.stringify({ properties: { ...request.properties, dropped: "x" } });
+    await promote(cloud.cli, request, previous, quiet);
+    assert.doesNotMatch(cloud.calls.join("\n"), /image unset/);
+  });
+
   it("refuses an upload whose SHA-512 is not the recorded one, and changes nothing", async () => {
     const cloud = fakeCloud([upload()]);
     cloud.find("new").properties.os_hash_value = "0badc0de";
