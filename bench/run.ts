@@ -184,10 +184,15 @@ async function main() {
         guestBootToSshdSeconds: Number(boot.boot.toFixed(1)),
         verifySeconds: Number(boot.verify.toFixed(1)),
         verifyRatio: Number((boot.verify / boot.boot).toFixed(3)),
+        floatingIpVerifySeconds: Number(boot.floatingIp.toFixed(1)),
+        floatingIpVerifyRatio: Number((boot.floatingIp / boot.boot).toFixed(3)),
         computeTierPeakRssMiB: Math.round(tierMiB),
       });
       console.log(
-        `verification in pulumi up: ${boot.verify.toFixed(1)} s vs the guest's own server create → SSH banner ${boot.boot.toFixed(1)} s = ${(boot.verify / boot.boot).toFixed(3)}`,
+        `verification in pulumi up: ${boot.verify.toFixed(1)} s vs the guest's own server create → SSH banner ${boot.boot.toFixed(1)} s = ${(boot.verify / boot.boot).toFixed(3)} (goal <= 1.3)`,
+      );
+      console.log(
+        `verification through a floating IP (tenant network): ${boot.floatingIp.toFixed(1)} s vs the same banner time = ${(boot.floatingIp / boot.boot).toFixed(3)} (goal <= 1.3)`,
       );
       console.log(`peak memory of the compute tier (services, guests, pulumi): ${Math.round(tierMiB)} MiB`);
     }

@@ -7,10 +7,15 @@ import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 export async function timedStep(stack: Stack, name: string): Promise<number> {
   let started = 0;
   let ended = 0;
+  let op: string | undefined;
   await stack.up({
     onEvent: (e: EngineEvent) => {
-      if (e.resourcePreEvent?.metadata.urn.endsWith(`::${name}`)) started = performance.now();
-      if (e.resOutputsEvent?.metadata.urn.endsWith(`::${name}`)) ended = performance.now();
+      // The resource's first step only: a replacement's later steps (replace, delete-replaced) take no time
+      // of their own and would otherwise stand for it.
+      const pre = e.resourcePreEvent?.metadata;
+      if (pre?.urn.endsWith(`::${name}`) && op === undefined) [op, started] = [pre.op, performance.now()];
+      const out = e.resOutputsEvent?.metadata;
+      if (out?.urn.endsWith(`::${name}`) && out.op === op && !ended) ended = performance.now();
     },
   });
   if (!started || !ended) throw new Error(`the up had no step for ${name}`);

@@ -35,9 +35,18 @@ export interface VerifyArgs {
   floatingIpPool?: string;
   /** Seconds from server create until SSH must accept the key; the checks run after that. Default 600. */
   timeout?: number;
+  /** Ask Nova for a config drive (for clouds without a metadata service). Default false: the cloud decides. */
+  configDrive?: boolean;
+  /** Fail when the console shows no host key to pin, rather than trust the first key SSH sees. Default true. */
+  requireHostKeyPin?: boolean;
+  /** Removed: the test server never outlives the check; a value set fails validation with what to do. */
+  keepInstance?: unknown;
 }
 
-/** Arguments of a NixosImage. Everything is known when the program runs, so plain types are used. */
+/**
+ * Arguments of a NixosImage. Everything is known when the program runs, so plain types are used. Their rules,
+ * defaults and documentation are in settings.ts, which checks at compile time that it accepts exactly these.
+ */
 export interface NixosImageArgs {
   /** Boot `linuxPackages_latest` (true) or the release's default `linuxPackages` (false). Default true. */
   kernelLatest?: boolean;
@@ -86,30 +95,4 @@ export interface NixosImageArgs {
   uploadTimeoutMinutes?: number;
   /** Boot a test instance from the image and check SSH as nixos, sudo, and that root is refused. Default: off. */
   verify?: VerifyArgs;
-}
-
-/** NixosImageArgs after validation, with every default filled in. */
-export interface ResolvedArgs {
-  kernelLatest: boolean;
-  diskSize: number | "auto";
-  system: NixSystem | undefined;
-  bootMode: BootMode | undefined;
-  channel: string | undefined;
-  nixpkgs: string | undefined;
-  source: string;
-  imageName: string | undefined;
-  visibility: Visibility;
-  properties: Record<string, string>;
-  tags: string[];
-  keepGenerations: number;
-  replaceFrequency: ReplaceFrequency;
-  minRamMb: number;
-  members: string[];
-  memberClouds: Record<string, string>;
-  /** Empty: the provider's own region only. */
-  regions: string[];
-  nixOptions: Record<string, string>;
-  buildTimeoutMinutes: number;
-  uploadTimeoutMinutes: number;
-  verify: (Required<Omit<VerifyArgs, "floatingIpPool">> & Pick<VerifyArgs, "floatingIpPool">) | undefined;
 }

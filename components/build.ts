@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
-import type { ResolvedArgs } from "./args.ts";
+import type { ResolvedArgs } from "./settings.ts";
 import { parseImageInfo } from "./imageInfo.ts";
 import type { ExpectedImage, ImageInfo } from "./imageInfo.ts";
 import { shellQuote } from "./shell.ts";

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
-import type { ResolvedArgs } from "./args.ts";
-import { InvalidArgumentError } from "./validate.ts";
+import type { ResolvedArgs } from "./settings.ts";
+import { InvalidArgumentError } from "./resolve.ts";
 
 // Settings that name things in the cloud are looked up by invokes, which run in preview as well: a name that
 // does not exist fails `pulumi preview` and `pulumi up` before anything is created. The component waits for

@@ -2,28 +2,35 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as openstack from "@pulumi/openstack";
 import type { NixosImageArgs } from "./args.ts";
 import { buildImage } from "./build.ts";
-import { rotateGenerations } from "./generations.ts";
-import type { RotationPlan } from "./generations.ts";
+import { rotateGenerations } from "../stages/generations/declare.ts";
+import type { RotationPlan } from "../stages/generations/declare.ts";
 import type { ImageInfo } from "./imageInfo.ts";
-import { promoteImage } from "./promote.ts";
+import { promoteImage } from "../stages/promote/declare.ts";
 import { publishImage } from "./publish.ts";
 import { shareImage } from "./share.ts";
-import { resolveArgs } from "./validate.ts";
+import { resolveArgs } from "./resolve.ts";
 import { checkCloudTargets } from "./cloudChecks.ts";
-import { verifyImage } from "./verify.ts";
-import type { VerificationReport } from "./verify.ts";
+import { verifyImage } from "../stages/testboot/declare.ts";
+import type { VerificationReport } from "../stages/testboot/declare.ts";
 
 /**
- * The caller's dependsOn, once the checks of `gate` have passed (a registration waits for its dependsOn). When
- * they fail, their error is left unhandled, once, and the program ends with it; the registrations keep waiting
- * rather than each failing with it (Pulumi would prefix the one error with every property it reached).
+ * The caller's dependsOn, once the cloud checks have passed (a registration waits for its dependsOn). When one
+ * fails, the program ends with its error, once: it is thrown outside any promise, so Pulumi's runner reports it
+ * as the program's error and exits, and the registrations keep waiting. (Rejecting the dependsOn instead would
+ * fail every registration with the error, each prefixed with every property Pulumi reached.)
  */
-function gatedDependsOn(
-  gate: Promise<void>,
+function afterChecks(
+  checks: Promise<void>,
   dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
 ): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
   const passed = new Promise<unknown>((resolve) => {
-    void gate.then(() => resolve(dependsOn ?? []));
+    checks.then(
+      () => resolve(dependsOn ?? []),
+      (error: unknown) =>
+        setImmediate(() => {
+          throw error;
+        }),
+    );
   });
   return pulumi.output(passed) as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
 }
@@ -58,11 +65,11 @@ export class NixosImage extends pulumi.ComponentResource {
       "nixos-cloud-image:index:NixosImage",
       name,
       {},
-      checks ? { ...opts, dependsOn: gatedDependsOn(checks, opts?.dependsOn) } : opts,
+      checks ? { ...opts, dependsOn: afterChecks(checks, opts?.dependsOn) } : opts,
     );
 
     // build → publish (each region) → verify (in the first) → promote → share → rotate: no stage looks back,
-    // and only the family's end (family.ts) deletes images.
+    // and only the family's end (stages/family/) deletes images.
     const build = buildImage(name, resolved, this);
     const published = publishImage(name, resolved, build, this);
     const verified = resolved.verify && verifyImage(name, resolved.verify, build, published, this);

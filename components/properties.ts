@@ -7,9 +7,9 @@ import {
   ORPHANED_PROPERTY,
   PROMOTED_PROPERTY,
   VERIFIED_PROPERTY,
-} from "../testboot/request.ts";
+} from "../stages/program/marks.ts";
 
-/** Every property the component sets itself; `properties` may not set them (validate.ts). */
+/** Every property the component sets itself; `properties` may not set them (settings.ts). */
 export const STANDARD_PROPERTIES = [
   "os_distro",
   "os_version",

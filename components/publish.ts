@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
-import type { ResolvedArgs } from "./args.ts";
+import type { ResolvedArgs } from "./settings.ts";
 import type { BuiltImage } from "./build.ts";
-import { imageFamily } from "./family.ts";
-import type { ImageFamily } from "./family.ts";
+import { imageFamily } from "../stages/family/declare.ts";
+import type { ImageFamily } from "../stages/family/declare.ts";
 import { storeHash } from "./imageInfo.ts";
 import { imageProperties, minDiskGb } from "./properties.ts";
 import { isNixpkgsUrl } from "./source.ts";
@@ -26,9 +26,9 @@ export interface RegionImage {
 
 /**
  * Uploads the built file to Glance, once per region and once per store path: the same bytes are the same
- * image, whatever rebuilt them. An image is created private and hidden (promote.ts applies visibility once its
- * checks passed); its metadata changes in place (promote.ts); Pulumi never deletes it (only the family's
- * rotation and end do, family.ts and generations.ts).
+ * image, whatever rebuilt them. An image is created private and hidden (stages/promote/ applies visibility once its
+ * checks passed); its metadata changes in place (stages/promote/); Pulumi never deletes it (only the family's
+ * rotation and end do, stages/generations/ and stages/family/).
  */
 export function publishImage(
   name: string,
@@ -68,7 +68,7 @@ export function publishImage(
         // From the size built, which with diskSize "auto" only the build knows.
         minDiskGb: info.apply((i) => minDiskGb(i.diskSize)),
         minRamMb: args.minRamMb,
-        // Nobody sees a generation before its checks passed: promote.ts applies visibility and unhides it.
+        // Nobody sees a generation before its checks passed: stages/promote/ applies visibility and unhides it.
         visibility: "private",
         hidden: true,
         tags: args.tags.length > 0 ? args.tags : undefined,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
-import type { ResolvedArgs } from "./args.ts";
+import type { ResolvedArgs } from "./settings.ts";
 
 /** The regions to publish to, with their resource name suffixes; none set is the provider's region, unsuffixed. */
 export function publishRegions(args: ResolvedArgs): { region: string | undefined; suffix: string }[] {

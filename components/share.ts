@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as openstack from "@pulumi/openstack";
 import type { local } from "@pulumi/command";
-import type { ResolvedArgs } from "./args.ts";
+import type { ResolvedArgs } from "./settings.ts";
 import { regionAliases } from "./regions.ts";
 import type { RegionImage } from "./publish.ts";
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
-import type { ResolvedArgs } from "./args.ts";
+import type { ResolvedArgs } from "./settings.ts";
 import type { BuiltImage } from "./build.ts";
 import { storePathOf } from "./imageInfo.ts";
 import { regionAliases } from "./regions.ts";
@@ -9,7 +9,8 @@ import { shellQuote } from "./shell.ts";
 /**
  * The script that makes sure the built file is on this machine before an upload needs it: another machine may
  * have built it (a shared state backend). A missing store path is realised through the configured substituters
- * (nixOptions included); when that fails too, it says exactly what to do and leaves the upload to fail.
+ * (nixOptions included); when that fails too, it says exactly what to do and fails, so the upload (which
+ * depends on it) never starts and nothing half-made reaches Glance.
  */
 export function storeFileScript(file: string, nixOptions: Record<string, string>): string {
   const storePath = storePathOf(file);
@@ -20,10 +21,11 @@ export function storeFileScript(file: string, nixOptions: Record<string, string>
     say(`${storePath} is not in this machine's Nix store: realising it through the configured substituters`),
     `nix-store --realise ${[storePath, ...options].map(shellQuote).join(" ")} >/dev/null && exit 0`,
     say(
-      `${storePath} could not be realised here, so uploading it fails: build it on this machine ` +
+      `${storePath} could not be realised here, so it cannot be uploaded: build it on this machine ` +
         "(pulumi up --replace <the build's URN>), or give nixOptions a substituter (and its " +
         "trusted-public-keys) that holds it",
     ),
+    "exit 1",
   ].join("\n");
 }
 

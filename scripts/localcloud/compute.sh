@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by start.sh --compute, inside the cloud's network namespace, after Keystone + Glance are up:
-# MariaDB, RabbitMQ, Placement, libvirt/QEMU, Nova and Neutron (ML2 + linuxbridge, one flat network).
+# MariaDB, RabbitMQ, Placement, libvirt/QEMU, Nova and Neutron (ML2 + linuxbridge: a flat provider network
+# that is also the floating IPs' external network, and a tenant network behind a router).
 # Every daemon starts from its Python entry point (no service packages, no systemd, nothing in /etc
 # edited), detached with setsid, its PID in STATE/run, its log in STATE/log.
 #
@@ -114,6 +115,10 @@ start_neutron_dhcp() {
   spawn neutron-dhcp "$PY" -c "$(py_src neutron-dhcp-agent neutron.cmd.eventlet.agents.dhcp)" \
     "${NEUTRON_CONF[@]}" --config-file "$STATE/etc/dhcp_agent.ini"
 }
+start_neutron_l3() {
+  spawn neutron-l3 "$PY" -c "$(py_src neutron-l3-agent neutron.cmd.eventlet.agents.l3)" \
+    "${NEUTRON_CONF[@]}" --config-file "$STATE/etc/l3_agent.ini"
+}
 start_neutron_metadata() {
   spawn neutron-metadata "$PY" -c "$(py_src neutron-metadata-agent neutron.cmd.eventlet.agents.metadata)" \
     "${NEUTRON_CONF[@]}" --config-file "$STATE/etc/metadata_agent.ini"
@@ -123,7 +128,7 @@ py_src() { printf "import sys; sys.argv[0] = '%s'; from %s import main; sys.exit
 
 # In the order they start; stop.sh stops them in reverse.
 COMPUTE_DAEMONS=(mariadb epmd rabbitmq placement libvirtd nova-api nova-conductor nova-scheduler
-  neutron-server neutron-linuxbridge neutron-dhcp neutron-metadata nova-compute)
+  neutron-server neutron-linuxbridge neutron-dhcp neutron-l3 neutron-metadata nova-compute)
 
 # Wait until COMMAND succeeds; fail early if daemon NAME died, or after CTIMEOUT seconds.
 wait_for() { # NAME WHAT COMMAND...
@@ -182,7 +187,7 @@ compute_setup_fresh() {
   cp "$HERE/compute/nova-api-paste.ini" "$STATE/etc/nova-api-paste.ini"
   render_compute neutron.conf.in "$STATE/etc/neutron.conf"
   cp "$HERE/compute/neutron-api-paste.ini" "$STATE/etc/neutron-api-paste.ini"
-  for f in ml2_conf linuxbridge_agent dhcp_agent metadata_agent; do
+  for f in ml2_conf linuxbridge_agent dhcp_agent l3_agent metadata_agent; do
     render_compute "$f.ini.in" "$STATE/etc/$f.ini"
   done
   render_compute placement.conf.in "$STATE/etc/placement/placement.conf"
@@ -278,7 +283,7 @@ compute_start() {
   # The agents' first RPC calls are lost (and time out after a minute) while neutron-server's RPC
   # workers are not consuming yet: start them once its API answers (the workers start with it).
   wait_for neutron-server "http://127.0.0.1:$NEUTRON_PORT" http_up "http://127.0.0.1:$NEUTRON_PORT/"
-  for d in neutron-linuxbridge neutron-dhcp neutron-metadata; do
+  for d in neutron-linuxbridge neutron-dhcp neutron-l3 neutron-metadata; do
     ensure_c "$d"
   done
   # nova-compute exits at once if libvirt's socket is not there yet.

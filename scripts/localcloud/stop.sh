@@ -43,8 +43,10 @@ if [[ -e $STATE/netns ]]; then
   NETNS=$(cat "$STATE/netns")
   # shellcheck source=compute.sh
   . "$HERE/compute.sh"
-  # The cloud's networks, while MariaDB still runs: their DHCP namespaces are qdhcp-<id> (see below).
+  # The cloud's networks and routers, while MariaDB still runs: their namespaces are qdhcp-<id> and
+  # qrouter-<id> (see below).
   networks=$(mysql_ -N -e 'SELECT id FROM neutron.networks' 2>/dev/null) || networks=
+  routers=$(mysql_ -N -e 'SELECT id FROM neutron.routers' 2>/dev/null) || routers=
   for ((i = ${#COMPUTE_DAEMONS[@]} - 1; i >= 0; i--)); do stop_daemon "${COMPUTE_DAEMONS[i]}"; done
 fi
 # The Glances first: they are the ones that talk to Keystone.
@@ -56,11 +58,11 @@ if [[ -n ${NETNS:-} ]]; then
     ip netns delete "$NETNS"
     log "deleted network namespace $NETNS"
   fi
-  # Neutron's DHCP namespaces (qdhcp-<network id>, one per network of this cloud's DHCP agent) normally
-  # live only in the daemons' mount namespace and vanish with it; where /run/netns is a shared mount they
-  # show up here too: delete those.
-  for id in $networks $(cd "$STATE/neutron/dhcp" 2>/dev/null && ls); do
-    ns=qdhcp-$id
+  # Neutron's DHCP and router namespaces (qdhcp-<network id>, qrouter-<router id>) normally live only in
+  # the daemons' mount namespace and vanish with it; where /run/netns is a shared mount they show up here
+  # too: delete those.
+  for ns in $(printf 'qdhcp-%s ' $networks $(cd "$STATE/neutron/dhcp" 2>/dev/null && ls)) \
+    $(printf 'qrouter-%s ' $routers); do
     if [[ -e /run/netns/$ns ]]; then
       ip netns delete "$ns"
       log "deleted network namespace $ns"

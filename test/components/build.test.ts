@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { buildScript, expectedImage, nixBuildArgs, parseBuildOutput } from "../../components/build.ts";
-import { resolveArgs } from "../../components/validate.ts";
+import { resolveArgs } from "../../components/resolve.ts";
 import { shellQuote } from "../../components/shell.ts";
 import { parseImageInfo } from "../../components/imageInfo.ts";
 import { FIXTURE_DIR, nix } from "../support/nix.ts";

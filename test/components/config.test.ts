@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { argsFromConfig, SETTINGS } from "../../components/config.ts";
-import { resolveArgs } from "../../components/validate.ts";
+import { argsFromConfig } from "../../components/config.ts";
+import { SETTINGS } from "../../components/settings.ts";
+import { resolveArgs } from "../../components/resolve.ts";
 
 const NS = "nixos-cloud-image";
 

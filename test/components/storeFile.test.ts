@@ -39,12 +39,12 @@ describe("the store file check before an upload", () => {
     );
   });
 
-  it("says exactly what to do when it cannot be realised, and leaves the upload to fail", async () => {
+  it("says exactly what to do when it cannot be realised, and fails before the upload", async () => {
     const result = await run("/nix/store/00000000000000000000000000000000-none/nixos.img", 1);
-    assert.equal(result.exitCode, 0);
+    assert.equal(result.exitCode, 1);
     assert.match(
       result.stderr,
-      /could not be realised here, so uploading it fails: build it on this machine/,
+      /could not be realised here, so it cannot be uploaded: build it on this machine/,
     );
   });
 });

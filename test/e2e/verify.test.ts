@@ -9,13 +9,19 @@ import { computeCloud } from "./support/computeCloud.ts";
 import type { ComputeCloud } from "./support/computeCloud.ts";
 import { guestSource } from "./support/guests.ts";
 import type { GuestVariant } from "./support/guests.ts";
-import { pulumiInNetns } from "./support/netnsPulumi.ts";
+import { pulumiInNetns } from "./support/wrappedPulumi.ts";
 import { changed, makeProject, makeStack, plannedOps } from "./support/project.ts";
 import type { Project } from "./support/project.ts";
-import type { VerificationReport } from "../../components/verify.ts";
+import type { VerificationReport } from "../../stages/testboot/declare.ts";
 
 const NS = "nixos-cloud-image";
 const VERIFY = { flavorName: "m1.verify", networkName: "provider", sshSourceCidr: "10.99.0.0/24" };
+/**
+ * As most private clouds: the server on the tenant network behind the router, reached through a floating IP
+ * from the external network (the verifier's address, 10.99.0.1, stays the source through the router's NAT).
+ * The cloud forces no config drive, so the key arrives through the router's metadata proxy alone.
+ */
+const TENANT = { networkName: "tenant", floatingIpPool: "provider" };
 /** Long enough for a TCG guest to boot (~1-2 min here), short enough that the no-sshd case ends soon. */
 const TIMEOUT = 420;
 const NO_SSHD_TIMEOUT = 150;
@@ -118,12 +124,13 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     await nothingLeft("a missing flavor");
   });
 
-  it("a good guest: pulumi up passes, reports every check with timings, promotes the image, and leaves nothing", async () => {
-    await setVerify();
+  it("a good guest on the tenant network, through a floating IP, key from the metadata service: pulumi up passes, reports every check with timings, promotes the image, and leaves nothing (no floating IP either)", async () => {
+    await setVerify(TENANT);
     const started = Date.now();
     const { result } = await up();
     assert.equal(result.summary.result, "succeeded");
     const { imageId, verification } = await outputs();
+    assert.match(verification?.host ?? "", /^10\.99\.0\.\d+$/, "verified through the floating IP");
     assert.ok(verification, "the verification output is set");
     assert.equal(verification.ok, true, JSON.stringify(verification));
     assert.equal(verification.imageId, imageId);
@@ -164,7 +171,7 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
   });
 
   it("a changed setting of the check alone does not boot again either", async () => {
-    await setVerify({ timeout: TIMEOUT + 1 });
+    await setVerify({ ...TENANT, timeout: TIMEOUT + 1 });
     // An update of the Command alone (which only repeats the report), never a replacement that boots.
     assert.deepEqual(changed(await plannedOps(stack)), { "nixos-verify": "update" });
     await up();
@@ -222,8 +229,10 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     await setVerify();
   });
 
-  it("SIGINT to pulumi up during the check leaves nothing, and the next pulumi up converges", async () => {
+  it("SIGINT to pulumi up during the check leaves nothing, and the next pulumi up converges (with a config drive asked for)", async () => {
     await useGuest("good");
+    // The flat network, and the key on a config drive (the cloud forces none; the metadata service also has it).
+    await setVerify({ configDrive: true });
     const abort = new AbortController();
     let settled = false;
     const running = up(abort.signal).finally(() => (settled = true));
@@ -241,6 +250,7 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     await nothingLeft("an interrupted pulumi up");
     const { result } = await up();
     assert.equal(result.summary.result, "succeeded");
+    assert.match(result.stdout, /network provider, config drive\)/);
     const { imageId, verification } = await outputs();
     assert.equal(verification?.ok, true);
     // A changed image was verified anew, on a new server, and promoted.

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { DISK_SIZE_MAX, DISK_SIZE_MIN, resolveArgs } from "../../components/validate.ts";
+import { resolveArgs } from "../../components/resolve.ts";
+import { DISK_SIZE_MAX, DISK_SIZE_MIN } from "../../components/settings.ts";
 import { SYSTEMS } from "../../components/args.ts";
 import { BOOT_MODES } from "../../components/imageInfo.ts";
 import { FIXTURE_DIR, NIX_DIR, nix, nixEval, nixString, ROOT } from "../support/nix.ts";
@@ -57,7 +58,7 @@ describe("The arguments of nix/default.nix", () => {
     assert.deepEqual(Object.keys(args as object).sort(), [...Object.keys(DEFAULTS), "fill"].sort());
   });
 
-  it("take diskSize within the bounds components/validate.ts enforces.", async () => {
+  it("take diskSize within the bounds components/settings.ts enforces.", async () => {
     const bounds = await nixEval(
       `with import ${nixString(`${NIX_DIR}/args.nix`)}; [ diskSizeMin diskSizeMax ]`,
     );

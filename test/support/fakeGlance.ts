@@ -1,6 +1,6 @@
-// An in-memory Glance + Nova behind the Cli interface (unit tier): just the calls testboot/ makes for rotation,
+// An in-memory Glance + Nova behind the Cli interface (unit tier): just the calls the stages' programs (stages/) make for rotation,
 // promotion and the family's end. `calls` records every mutating call, in order.
-import type { Cli } from "../../testboot/openstackCli.ts";
+import type { Cli } from "../../stages/program/openstackCli.ts";
 
 export const OWN_PROJECT = "proj-own";
 export const FAMILY = "nci-11111111-2222-3333-4444-555555555555";

@@ -95,7 +95,7 @@ function stdoutFor(name: string, inputs: Record<string, any>): string | undefine
     return fakeBuildOutput(fakeImageInfo(size ? Number(size) : AUTO_DISK_SIZE, { system, bootMode }));
   }
   if (name.endsWith("-verify")) return JSON.stringify(fakeReport);
-  // As testboot/promote.ts does: the properties it set, for the next run to unset dropped ones.
+  // As stages/promote/run.ts does: the properties it set, for the next run to unset dropped ones.
   if (/-promote(-|$)/.test(name))
     return JSON.stringify({ properties: JSON.parse(inputs.stdin?.value ?? inputs.stdin).properties });
   if (/-family(-|$)/.test(name)) return `${fakeFamilyId(name)}\n`;

@@ -26,6 +26,8 @@ describe("scripts/pulumi-tools.sh", function () {
     assert.match(stderr, /pulumi\/pulumi-command tag v1\.2\.1/);
     assert.match(stderr, /pulumi\/pulumi-openstack tag v3\.15\.2/);
     assert.match(stderr, /pulumi\/pulumi tag v3\.259\.0/);
+    assert.match(stderr, /pulumi-language-python-3\.259\.0\.tar\.gz +pulumi\/pulumi tag v3\.259\.0/);
+    assert.match(stderr, /pulumi-yaml-1\.38\.1\.tar\.gz +pulumi\/pulumi-yaml tag v1\.38\.1/);
     assert.match(stderr, /NCI_UPSTREAM_DIR/);
   });
 

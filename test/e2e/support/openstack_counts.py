@@ -10,7 +10,7 @@ import openstack
 
 conn = openstack.connect(cloud="local")
 # Key pairs belong to users, not projects: ask for each user's (compute API 2.10 and later).
-# No L3 service here (no routers, so no floating IPs API): then there are none.
+# A cloud without the L3 service has no floating IP API: then there are none.
 floating_ips = len(list(conn.network.ips())) if conn.network.find_extension("router") else 0
 key_pairs = sum(len(list(conn.compute.keypairs(user_id=u.id))) for u in conn.identity.users())
 print(json.dumps({

@@ -17,7 +17,7 @@ const PROGRAM = [
   "components",
   "bin",
   "verifier",
-  "testboot",
+  "stages",
   "nix",
 ];
 
@@ -76,8 +76,9 @@ export async function fixtureStack(
   project: Project,
   name: string,
   cloudsYaml: string,
+  { env = {}, pulumiCommand }: { env?: Record<string, string>; pulumiCommand?: PulumiCommand } = {},
 ): Promise<{ stack: Stack; password: string }> {
-  const stack = await makeStack(project, name, { OS_CLIENT_CONFIG_FILE: cloudsYaml });
+  const stack = await makeStack(project, name, { OS_CLIENT_CONFIG_FILE: cloudsYaml, ...env }, pulumiCommand);
   const password = readFileSync(cloudsYaml, "utf8").match(/password: *"?([^"\n]+)"?/)![1];
   await stack.setAllConfig({
     "openstack:cloud": { value: "local" },
