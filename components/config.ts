@@ -1,10 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NixosImageArgs } from "./args.ts";
 import { InvalidArgumentError } from "./resolve.ts";
-import { SETTINGS } from "./settings.ts";
-
-/** Settings that no longer exist: read only so that validation can say how to migrate. */
-const REMOVED_SETTINGS = ["retainOldImages"];
+import { REMOVED_SETTINGS, SETTINGS } from "./settings.ts";
 
 /**
  * Reads the image settings from stack configuration under `namespace:`: text for the settings Pulumi.yaml types

@@ -312,12 +312,8 @@ const SETTING_RULES = Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) =
   [K in SettingKey]: (typeof SETTINGS)[K]["rule"];
 };
 
-/**
- * Every argument of the component: the settings, each by its rule, a removed setting that says how to migrate,
- * and the rules between settings (they run once each setting passed its own).
- */
-const ARGS_ENTRIES = {
-  ...SETTING_RULES,
+/** Settings that no longer exist: any value is refused with how to migrate (config.ts reads them for that). */
+const REMOVED_ENTRIES = {
   retainOldImages: removed(
     "keepGenerations (default 3) replaces it, keeping the newest N generations in Glance, older ones " +
       "hidden, and deleting the rest unless a server uses them. Remove the key " +
@@ -325,6 +321,13 @@ const ARGS_ENTRIES = {
       "before are not part of a generation family and stay until you delete them",
   ),
 };
+export const REMOVED_SETTINGS = Object.keys(REMOVED_ENTRIES);
+
+/**
+ * Every argument of the component: the settings, each by its rule, the removed ones, and the rules between
+ * settings (they run once each setting passed its own).
+ */
+const ARGS_ENTRIES = { ...SETTING_RULES, ...REMOVED_ENTRIES };
 const ARGS = v.pipe(
   object(ARGS_ENTRIES, "an object"),
   v.rawCheck(({ dataset, addIssue }) => {
@@ -346,7 +349,7 @@ const ARGS = v.pipe(
   }),
   v.transform((args) => ({
     ...(complete(Object.keys(SETTINGS) as SettingKey[])(args) as Complete<
-      Omit<typeof args, "retainOldImages">
+      Omit<typeof args, keyof typeof REMOVED_ENTRIES>
     >),
     visibility: args.visibility ?? (args.members.length > 0 ? "shared" : "private"),
   })),
