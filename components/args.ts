@@ -39,6 +39,10 @@ export interface VerifyArgs {
   configDrive?: boolean;
   /** Fail when the console shows no host key to pin, rather than trust the first key SSH sees. Default true. */
   requireHostKeyPin?: boolean;
+  /** A bastion, user@host[:port], that reaches the server's fixed IP (as ssh -J). Default: none. */
+  sshProxyJump?: string;
+  /** An OpenSSH client config file for the hop to sshProxyJump. Default: the deployer's ~/.ssh/config. */
+  sshJumpConfig?: string;
   /** Removed: the test server never outlives the check; a value set fails validation with what to do. */
   keepInstance?: unknown;
 }

@@ -3,6 +3,7 @@
 // received, whatever part of the schema refused it. valibot is small and lets each message be set, nothing added.
 import { isIP } from "node:net";
 import * as v from "valibot";
+import { parseJump, validateConfigFile } from "../verifier/args.ts";
 
 /** A schema whose issues' messages are rules; input and output are the same type unless a default fills in. */
 export type Rule<TIn, TOut = TIn> = v.GenericSchema<TIn, TOut>;
@@ -160,6 +161,25 @@ export function at<T>(
 ): void {
   const items = path.map((key) => ({ type: "object", origin: "value", input: {}, key, value }));
   addIssue({ message: rule, input: value, path: items as [v.IssuePathItem, ...v.IssuePathItem[]] });
+}
+
+/** True for a bastion as the verifier's --proxy-jump takes it (one definition: the verifier's). */
+export function isJump(value: unknown): boolean {
+  return typeof value === "string" && succeeds(() => parseJump(value));
+}
+
+/** True for a path the verifier's --jump-config takes (quoted nowhere: ssh runs the hop through /bin/sh). */
+export function isConfigFile(value: unknown): boolean {
+  return typeof value === "string" && succeeds(() => validateConfigFile(value));
+}
+
+function succeeds(f: () => unknown): boolean {
+  try {
+    f();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True for "a.b.c.d/n" (n ≤ 32) or an IPv6 address with a prefix length ≤ 128. */

@@ -15,6 +15,8 @@ import {
   boolean,
   check,
   isCidr,
+  isConfigFile,
+  isJump,
   nonEmptyString,
   nullsUnset,
   object,
@@ -80,6 +82,13 @@ export const VERIFY_ENTRIES = {
   timeout: v.optional(wholeIn(10, 3600, "seconds"), 600),
   configDrive: v.optional(boolean, false),
   requireHostKeyPin: v.optional(boolean, true),
+  sshProxyJump: v.optional(satisfies<string>("[user@]host[:port], as ssh -J takes it", isJump)),
+  sshJumpConfig: v.optional(
+    satisfies<string>(
+      "the absolute path of an existing file, in letters, digits and . _ / + -",
+      (x) => isConfigFile(x) && existsSync(x as string),
+    ),
+  ),
   // The test server is ephemeral by design now: it exists only while the check runs.
   keepInstance: removed(
     "the test server and everything made for it are deleted when the check ends, so remove the key",
@@ -101,6 +110,12 @@ export const VERIFY_ABOUT: Record<Exclude<keyof typeof VERIFY_ENTRIES, "keepInst
   requireHostKeyPin:
     "the check fails when the server's console shows no host key fingerprint to pin (the NixOS image prints " +
     "them), rather than trust the first key SSH is shown. Default: true",
+  sshProxyJump:
+    "a bastion, user@host[:port], that reaches the server's fixed IP (as ssh -J); the hop logs in as you do " +
+    "(your ~/.ssh/config, agent and known_hosts, never prompting). Default: none",
+  sshJumpConfig:
+    "an OpenSSH client config file for the hop to sshProxyJump (its IdentityFile, UserKnownHostsFile, ...). " +
+    "Default: your own ~/.ssh/config",
 };
 const VERIFY_KEYS = Object.keys(VERIFY_ENTRIES).filter((k) => k !== "keepInstance") as Exclude<
   keyof typeof VERIFY_ENTRIES,
@@ -290,13 +305,32 @@ export const SETTINGS = {
     rule: v.optional(
       v.pipe(
         object(VERIFY_ENTRIES, "an object with flavorName, networkName and sshSourceCidr", true),
+        v.rawCheck(({ dataset, addIssue }) => {
+          if (!dataset.typed) return;
+          const { floatingIpPool, sshProxyJump, sshJumpConfig } = dataset.value;
+          // Two ways to reach the server: through a bastion to its fixed IP, or directly at a floating IP.
+          if (sshProxyJump !== undefined && floatingIpPool !== undefined)
+            at(
+              addIssue,
+              ["sshProxyJump"],
+              "unset when floatingIpPool is set (the bastion reaches the fixed IP)",
+              sshProxyJump,
+            );
+          if (sshJumpConfig !== undefined && sshProxyJump === undefined)
+            at(
+              addIssue,
+              ["sshJumpConfig"],
+              "unset unless sshProxyJump is set (it configures the hop)",
+              sshJumpConfig,
+            );
+        }),
         v.transform(complete(VERIFY_KEYS)),
       ),
     ),
     unset: "off",
     about:
-      "`{flavorName, networkName, sshSourceCidr, floatingIpPool?, configDrive? (false), requireHostKeyPin? " +
-      "(true), timeout? (600 s)}`: a test boot of each new " +
+      "`{flavorName, networkName, sshSourceCidr, floatingIpPool?, sshProxyJump?, sshJumpConfig?, configDrive? " +
+      "(false), requireHostKeyPin? (true), timeout? (600 s)}`: a test boot of each new " +
       "image before `visibility` is applied; the server and everything made for it are deleted when the check " +
       "ends (*Verification*)",
     packageAbout:

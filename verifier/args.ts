@@ -1,4 +1,5 @@
 // Command-line parsing and validation: pure functions, no I/O.
+import type { Jump } from "./jump.ts";
 
 /** A mistake in how the verifier was called; the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -26,6 +27,8 @@ export interface CliOptions {
   expectFiles: string[];
   /** Minimum size of the root filesystem in bytes (proves it was grown to the disk); unchecked when absent. */
   minRootSizeBytes?: number;
+  /** A bastion to reach the host through (`ssh -J`), with its own OpenSSH config file if given. */
+  proxyJump?: Jump;
 }
 
 export type ParsedArgs = { help: true } | { help: false; options: CliOptions };
@@ -44,6 +47,8 @@ root login refused, no password or keyboard-interactive authentication offered.
   --expect-kernel RELEASE        require \`uname -r\` to print RELEASE
   --expect-file PATH             require a regular file to exist (repeatable)
   --min-root-size SIZE           require the root filesystem to be at least SIZE (e.g. 8G)
+  --proxy-jump [USER@]HOST[:PORT]  reach the machine through this bastion, as ssh -J does
+  --jump-config FILE             OpenSSH client config for the hop to the bastion (default ~/.ssh/config)
   --json                         print one JSON document
   --help                         show this help
 
@@ -59,6 +64,8 @@ const valueFlags = [
   "expect-kernel",
   "expect-file",
   "min-root-size",
+  "proxy-jump",
+  "jump-config",
 ] as const;
 type ValueFlag = (typeof valueFlags)[number];
 const repeatable: ReadonlySet<ValueFlag> = new Set(["expect-file"]);
@@ -121,6 +128,35 @@ export function validateKernel(value: string): string {
 export function validateFile(value: string): string {
   if (/^\/[^\0\n]*$/.test(value)) return value;
   return fail("expect-file", "must be an absolute path", value);
+}
+
+/** `user@host[:port]`, `host`, `[v6]:port`, as `ssh -J` takes one hop. */
+export function parseJump(value: string): Jump {
+  const match = /^(?:([a-z_][a-z0-9_.-]{0,31})@)?(\[[^\]]+\]|[^:@[\]]+)(?::(\d{1,5}))?$/.exec(value);
+  const port = match?.[3] === undefined ? undefined : Number(match[3]);
+  let host: string | undefined;
+  try {
+    host = match?.[2] === undefined ? undefined : validateHost(match[2]);
+  } catch {
+    host = undefined;
+  }
+  if (match === null || host === undefined || (port !== undefined && !(port >= 1 && port <= 65535))) {
+    fail(
+      "proxy-jump",
+      "must be [user@]host[:port] (a user name, a host name or IP address, a port 1-65535)",
+      value,
+    );
+  }
+  const jump: Jump = { host };
+  if (match[1] !== undefined) jump.user = match[1];
+  if (port !== undefined) jump.port = port;
+  return jump;
+}
+
+/** An absolute path without characters the shell or OpenSSH's % expansion would read differently. */
+export function validateConfigFile(value: string): string {
+  if (/^\/[A-Za-z0-9._\/+-]*$/.test(value)) return value;
+  return fail("jump-config", "must be an absolute path of letters, digits and . _ / + -", value);
 }
 
 /** Sizes like 512M, 8G, 1.5T (powers of 1024) or a plain byte count. */
@@ -196,5 +232,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (kernel !== undefined) options.expectKernel = kernel;
   const minRoot = optional("min-root-size", parseSize);
   if (minRoot !== undefined) options.minRootSizeBytes = minRoot;
+  const jump = optional("proxy-jump", parseJump);
+  const jumpConfig = optional("jump-config", validateConfigFile);
+  if (jumpConfig !== undefined && jump === undefined)
+    throw new UsageError(
+      'The "--jump-config" option needs "--proxy-jump": it configures the hop to the bastion.',
+    );
+  if (jump !== undefined)
+    options.proxyJump = jumpConfig === undefined ? jump : { ...jump, configFile: jumpConfig };
   return { help: false, options };
 }

@@ -44,6 +44,7 @@ async function run(options: CliOptions): Promise<number> {
     ...(options.expectKernel === undefined ? {} : { expectKernel: options.expectKernel }),
     expectFiles: options.expectFiles,
     ...(options.minRootSizeBytes === undefined ? {} : { minRootSizeBytes: options.minRootSizeBytes }),
+    ...(options.proxyJump === undefined ? {} : { proxyJump: options.proxyJump }),
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(options.json ? formatJson(report) : formatHuman(report));

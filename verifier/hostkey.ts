@@ -31,7 +31,12 @@ export async function scanHostKeys(
   );
   if (scan.code === "ENOENT")
     throw new Error("ssh-keyscan was not found on PATH: install the OpenSSH client.");
-  const lines = String(scan.stdout)
+  return fingerprintLines(String(scan.stdout));
+}
+
+/** The keys of known_hosts lines (as ssh-keyscan prints them and ssh records them), with their fingerprints. */
+export async function fingerprintLines(text: string): Promise<ScannedKey[]> {
+  const lines = text
     .split("\n")
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));

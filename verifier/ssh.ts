@@ -1,5 +1,7 @@
 // Running the OpenSSH client, and reading what it says. Argument building and output parsing are pure.
 import { execa } from "execa";
+import { proxyCommand } from "./jump.ts";
+import type { Jump } from "./jump.ts";
 
 export interface SshTarget {
   host: string;
@@ -8,6 +10,8 @@ export interface SshTarget {
   knownHostsFile: string;
   /** "accept-new" records the first host key seen; "yes" requires the pinned one already written. */
   strictHostKeyChecking: "accept-new" | "yes";
+  /** A bastion the connection goes through. */
+  jump?: Jump;
 }
 
 export interface SshRun {
@@ -54,6 +58,7 @@ export function sshArgs(target: SshTarget, run: SshRun): string[] {
     "ServerAliveInterval=5",
     "ServerAliveCountMax=3",
     `LogLevel=${run.verbose === true ? "DEBUG1" : "ERROR"}`,
+    ...(target.jump === undefined ? [] : [`ProxyCommand=${proxyCommand(target.jump)}`]),
     ...(run.extraOptions ?? []),
   ];
   return [
@@ -122,8 +127,14 @@ export async function runSsh(target: SshTarget, run: SshRun): Promise<SshOutcome
     reject: false,
     stdin: "ignore",
     timeout: runTimeoutMs,
-    // No agent, and ssh's own messages in English whatever the caller's locale.
-    env: { SSH_AUTH_SOCK: undefined, SSH_ASKPASS: undefined, DISPLAY: undefined, LC_ALL: "C" },
+    // No agent (but for the hop to a bastion, which logs in as the deployer does: the connection to the
+    // machine has IdentityAgent=none), and ssh's own messages in English whatever the caller's locale.
+    env: {
+      SSH_AUTH_SOCK: target.jump === undefined ? undefined : process.env.SSH_AUTH_SOCK,
+      SSH_ASKPASS: undefined,
+      DISPLAY: undefined,
+      LC_ALL: "C",
+    },
   });
   if (result.code === "ENOENT") throw new Error("ssh was not found on PATH: install the OpenSSH client.");
   return classifySsh({

@@ -13,6 +13,8 @@ import {
   sudoResult,
 } from "./checks.ts";
 import { matchingKeys, pinHostKeys, scanHostKeys } from "./hostkey.ts";
+import { describeJump, scanThroughJump } from "./jump.ts";
+import type { Jump } from "./jump.ts";
 import { reachableCheckId } from "./report.ts";
 import type { CheckResult, Report } from "./report.ts";
 import { runSsh } from "./ssh.ts";
@@ -41,6 +43,8 @@ export interface VerifyOptions {
   expectFiles?: string[];
   /** Minimum root filesystem size in bytes. */
   minRootSizeBytes?: number;
+  /** A bastion to reach the host through, as `ssh -J` does. */
+  proxyJump?: Jump;
   /** Receives progress lines while waiting for SSH (the CLI prints them on stderr). */
   onProgress?: (line: string) => void;
 }
@@ -88,6 +92,7 @@ interface Settings {
   user: string;
   timeoutSeconds: number;
   hostKeyFingerprint: string | undefined;
+  jump: Jump | undefined;
 }
 
 type Reached =
@@ -104,8 +109,8 @@ async function reach(
   workspace: Workspace,
   onProgress?: (line: string) => void,
 ): Promise<Reached> {
-  const { host, port, user, timeoutSeconds, hostKeyFingerprint } = settings;
-  const where = hostPort(host, port);
+  const { host, port, user, timeoutSeconds, hostKeyFingerprint, jump } = settings;
+  const where = hostPort(host, port) + (jump === undefined ? "" : ` through ${describeJump(jump)}`);
   const start = Date.now();
   const deadline = start + timeoutSeconds * 1000;
   const progress = progressReporter(where, timeoutSeconds, onProgress);
@@ -115,6 +120,7 @@ async function reach(
     keyFile: workspace.keyFile,
     knownHostsFile: workspace.knownHostsFile,
     strictHostKeyChecking: hostKeyFingerprint === undefined ? "accept-new" : "yes",
+    ...(jump === undefined ? {} : { jump }),
   };
   const checks: CheckResult[] = [];
   let lastError = "no attempt made";
@@ -127,12 +133,15 @@ async function reach(
     let delayMs = retryDelayMs;
     const remainingMs = deadline - Date.now();
     if (remainingMs <= 0) break;
-    const probe = await probeBanner(host, port, Math.min(remainingMs, 5000));
+    const probe = await probeBanner(host, port, Math.min(remainingMs, 5000), jump);
     if (probe.ok) {
       banner ??= probe.banner;
       const remainingSeconds = Math.min(connectTimeoutSeconds, (deadline - Date.now()) / 1000);
       if (hostKeyFingerprint !== undefined && !hostKeyPinned) {
-        const keys = await scanHostKeys(host, port, remainingSeconds);
+        const keys =
+          jump === undefined
+            ? await scanHostKeys(host, port, remainingSeconds)
+            : await scanThroughJump(jump, host, port, remainingSeconds, workspace.dir, hostKeyFingerprint);
         if (keys.length > 0) {
           const pinned = matchingKeys(keys, hostKeyFingerprint);
           if (pinned.length === 0) {
@@ -233,7 +242,7 @@ export async function verify(options: VerifyOptions): Promise<Report> {
   const workspace = await createWorkspace(options.privateKey);
   try {
     await checkPrivateKey(workspace.keyFile, options.keySource ?? "the private key");
-    const settings = { host, port, user, timeoutSeconds, hostKeyFingerprint };
+    const settings = { host, port, user, timeoutSeconds, hostKeyFingerprint, jump: options.proxyJump };
     const reached = await reach(settings, workspace, options.onProgress);
     if (!reached.reached) return report([reached.check]);
     if (reached.keyLogin === undefined) return report(reached.checks);

@@ -1,5 +1,10 @@
-// Waiting for SSH to come up: a TCP connection that answers with an SSH banner ("SSH-2.0-...").
+// Waiting for SSH to come up: a TCP connection that answers with an SSH banner ("SSH-2.0-..."), directly or
+// through a bastion's forwarding (`ssh -W`).
+import { spawn } from "node:child_process";
 import { connect } from "node:net";
+import type { Readable } from "node:stream";
+import { hopArgs } from "./jump.ts";
+import type { Jump } from "./jump.ts";
 
 export type BannerProbe = { ok: true; banner: string } | { ok: false; error: string };
 
@@ -17,21 +22,71 @@ export function describeNetError(error: NodeJS.ErrnoException): string {
   return known[error.code ?? ""] ?? error.message;
 }
 
-/** Connects once and reads until a line starting with "SSH-" (servers may send other lines first). */
-export function probeBanner(host: string, port: number, timeoutMs: number): Promise<BannerProbe> {
+/** Connects once (directly, or through `jump`) and reads until a line starting with "SSH-" (servers may send other lines first). */
+export function probeBanner(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  jump?: Jump,
+): Promise<BannerProbe> {
+  if (jump !== undefined) return probeThroughJump(jump, host, port, timeoutMs);
+  const socket = connect({ host, port });
+  return readBanner(
+    socket,
+    timeoutMs,
+    () => socket.destroy(),
+    (fail) => {
+      socket.on("error", (error) => fail(describeNetError(error)));
+      socket.on("close", () => fail("connection closed before the SSH banner"));
+    },
+  );
+}
+
+/** The hop's `ssh -W` carries the connection; when it ends before a banner, its message says why. */
+function probeThroughJump(jump: Jump, host: string, port: number, timeoutMs: number): Promise<BannerProbe> {
+  const child = spawn("ssh", hopArgs(jump, host, String(port)), {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, LC_ALL: "C" },
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return readBanner(
+    child.stdout,
+    timeoutMs,
+    () => child.kill(),
+    (fail) => {
+      child.on("error", (error) => fail(`ssh to the bastion ${error.message}`));
+      child.on("close", () =>
+        fail(
+          `through the bastion: ${stderr.trim().split("\n").pop() || "the bastion closed the connection"}`,
+        ),
+      );
+    },
+  );
+}
+
+/** Reads `stream` until an SSH banner line; `onFailure` registers what ends the attempt without one. */
+function readBanner(
+  stream: Readable,
+  timeoutMs: number,
+  close: () => void,
+  onFailure: (fail: (error: string) => void) => void,
+): Promise<BannerProbe> {
   return new Promise((resolve) => {
     let received = "";
-    const socket = connect({ host, port });
+    let done = false;
     const finish = (result: BannerProbe) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      socket.destroy();
+      close();
       resolve(result);
     };
     const timer = setTimeout(
       () => finish({ ok: false, error: received === "" ? "no answer" : "no SSH banner" }),
       Math.max(1, timeoutMs),
     );
-    socket.on("data", (chunk) => {
+    stream.on("data", (chunk: Buffer) => {
       received += chunk.toString("latin1");
       const banner = received
         .split(/\r?\n/)
@@ -39,8 +94,7 @@ export function probeBanner(host: string, port: number, timeoutMs: number): Prom
       if (banner !== undefined) finish({ ok: true, banner });
       else if (received.length > 8192) finish({ ok: false, error: "not an SSH server (no SSH banner)" });
     });
-    socket.on("error", (error) => finish({ ok: false, error: describeNetError(error) }));
-    socket.on("close", () => finish({ ok: false, error: "connection closed before the SSH banner" }));
+    onFailure((error) => finish({ ok: false, error }));
   });
 }
 

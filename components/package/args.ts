@@ -22,6 +22,10 @@ export interface VerifySettings {
   configDrive?: boolean;
   /** The check fails when the server's console shows no host key fingerprint to pin (the NixOS image prints them), rather than trust the first key SSH is shown. Default: true. */
   requireHostKeyPin?: boolean;
+  /** A bastion, user@host[:port], that reaches the server's fixed IP (as ssh -J); the hop logs in as you do (your ~/.ssh/config, agent and known_hosts, never prompting). Default: none. */
+  sshProxyJump?: string;
+  /** An OpenSSH client config file for the hop to sshProxyJump (its IdentityFile, UserKnownHostsFile, ...). Default: your own ~/.ssh/config. */
+  sshJumpConfig?: string;
 }
 
 /** Arguments of a NixosImage used from another Pulumi program (TypeScript, YAML, Python, ...). */

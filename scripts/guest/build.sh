@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Build the bootable test guests: whole-disk raw BIOS images (MBR, SYSLINUX, ext4 root) of a minimal Debian 12
-# with OpenSSH, cloud-init and sudo, configured like nix/configuration.nix (variant `good`) or wrong in one
-# way each (`root-allowed`, `sudo-password`, `no-sshd`). No nixpkgs, no loop devices, no mounts.
+# Build the bootable test guests: whole-disk raw images of a minimal Debian 12 with OpenSSH, cloud-init and
+# sudo, configured like nix/configuration.nix (variant `good`) or wrong in one way each (`root-allowed`,
+# `sudo-password`, `no-sshd`). These four boot with BIOS (MBR, SYSLINUX on a FAT16 boot partition, ext4 root);
+# `uefi` has good's files but boots with UEFI (GPT, systemd-boot as the removable-media loader on the EFI System
+# Partition, ext4 root). `bios-as-uefi` is no disk of its own: good's BIOS disk labelled "bootMode": "uefi", a
+# guest that must fail to boot. Each variant's guest.json records its bootMode. No nixpkgs, no loop devices,
+# no mounts.
 #
 # usage: scripts/guest/build.sh      (as root: mmdebstrap --mode=root)
 #   Prints (last stdout line) the cache dir that holds, per variant, disks/VARIANT.raw and VARIANT/default.nix +
@@ -13,7 +17,11 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-VARIANTS=(good root-allowed sudo-password no-sshd)
+# variant -> boot mode; variants/VARIANT holds the files it has instead of rootfs's (uefi: none, as good).
+declare -A BOOT=([good]=bios [root-allowed]=bios [sudo-password]=bios [no-sshd]=bios [uefi]=uefi)
+VARIANTS=(good root-allowed sudo-password no-sshd uefi)
+# Every dir of the cache that gets a default.nix: the variants, and the mislabelled entry (see its guest.json).
+ENTRIES=("${VARIANTS[@]}" bios-as-uefi)
 MIRROR=${GUEST_MIRROR:-http://deb.debian.org/debian}
 DISK_MIB=${GUEST_DISK_MIB:-2048}
 log() { printf 'guest: %s\n' "$*" >&2; }
@@ -40,7 +48,7 @@ OUT=$CACHE/$key
 # (atomically, so a concurrent nix-build reads the old or the new file).
 done_() {
   local v
-  for v in "${VARIANTS[@]}"; do
+  for v in "${ENTRIES[@]}"; do
     cmp -s "$HERE/image.nix" "$OUT/$v/default.nix" && continue
     cp "$HERE/image.nix" "$OUT/$v/.default.nix.tmp" && mv "$OUT/$v/.default.nix.tmp" "$OUT/$v/default.nix"
   done
@@ -61,7 +69,7 @@ rm -rf "$OUT"
 
 log "mmdebstrap bookworm from $MIRROR (a few minutes)"
 mmdebstrap --mode=root --variant=minbase --quiet \
-  --include=systemd-sysv,udev,kmod,linux-image-amd64,initramfs-tools,openssh-server,cloud-init,sudo,ifupdown,isc-dhcp-client,netbase,iproute2 \
+  --include=systemd-sysv,udev,kmod,linux-image-amd64,initramfs-tools,openssh-server,cloud-init,sudo,ifupdown,isc-dhcp-client,netbase,iproute2,systemd-boot-efi \
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
@@ -77,9 +85,17 @@ kver=${kernel#vmlinuz-}
 [[ -f $work/rootfs/boot/initrd.img-$kver ]] || die "no initrd for kernel $kver"
 debian=$(cat "$work/rootfs/etc/debian_version")
 
-# Layout (sectors of 512 bytes): a 128 MiB FAT16 boot partition with SYSLINUX, kernel and initrd; the rest ext4.
-S1=2048 N1=262144
-S2=$((S1 + N1)) N2=$((DISK_MIB * 2048 - S1 - N1))
+# Layouts (sectors of 512 bytes): a 128 MiB FAT boot partition at 1 MiB, then the ext4 root to the end of the
+# disk (GPT: up to the last MiB, which holds the backup GPT). Both boot partitions hold the kernel and initrd
+# and are made once, for every variant of their boot mode.
+# bios: MBR with SYSLINUX's boot code; a FAT16 partition (active) with SYSLINUX.
+# uefi: GPT; the EFI System Partition (FAT32) with systemd-boot as \EFI\BOOT\BOOTX64.EFI, the path firmware
+#   boots on a disk it has no boot entry for (so the guest needs no NVRAM entry).
+S1=2048 N1=262144 S2=$((2048 + 262144))
+CMDLINE="root=LABEL=root ro console=tty0 console=ttyS0,115200"
+cp "$work/rootfs/boot/$kernel" "$work/vmlinuz"
+cp "$work/rootfs/boot/initrd.img-$kver" "$work/initrd.img"
+
 cat >"$work/syslinux.cfg" <<CFG
 SERIAL 0 115200
 DEFAULT linux
@@ -88,16 +104,44 @@ TIMEOUT 0
 LABEL linux
   LINUX /vmlinuz
   INITRD /initrd.img
-  APPEND root=LABEL=root ro console=tty0 console=ttyS0,115200
+  APPEND $CMDLINE
 CFG
-cp "$work/rootfs/boot/$kernel" "$work/vmlinuz"
-cp "$work/rootfs/boot/initrd.img-$kver" "$work/initrd.img"
-mkfs.vfat -F 16 -n BOOT -h "$S1" -C "$work/boot.img" $((N1 / 2)) >/dev/null
-mcopy -i "$work/boot.img" "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg" ::/
-syslinux --install "$work/boot.img" # the mtools flavour: works on the unmounted file
+mkfs.vfat -F 16 -n BOOT -h "$S1" -C "$work/boot-bios.img" $((N1 / 2)) >/dev/null
+mcopy -i "$work/boot-bios.img" "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg" ::/
+syslinux --install "$work/boot-bios.img" # the mtools flavour: works on the unmounted file
+
+# systemd-boot comes from the rootfs (package systemd-boot-efi), so the host needs nothing for it.
+printf 'timeout 0\ndefault debian.conf\n' >"$work/loader.conf"
+printf 'title Debian %s\nlinux /vmlinuz\ninitrd /initrd.img\noptions %s\n' "$debian" "$CMDLINE" >"$work/debian.conf"
+mkfs.vfat -F 32 -n ESP -h "$S1" -C "$work/boot-uefi.img" $((N1 / 2)) >/dev/null
+mmd -i "$work/boot-uefi.img" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries
+mcopy -i "$work/boot-uefi.img" "$work/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -i "$work/boot-uefi.img" "$work/loader.conf" ::/loader/
+mcopy -i "$work/boot-uefi.img" "$work/debian.conf" ::/loader/entries/
+mcopy -i "$work/boot-uefi.img" "$work/vmlinuz" "$work/initrd.img" ::/
+
+# partition_bios|uefi DISK: writes the partition table (and boot code) and sets N2, the root's size.
+partition_bios() {
+  N2=$((DISK_MIB * 2048 - S2))
+  printf 'label: dos\nunit: sectors\nstart=%s, size=%s, type=e, bootable\nstart=%s, size=%s, type=83\n' \
+    "$S1" "$N1" "$S2" "$N2" | sfdisk -q "$1"
+  dd if=/usr/lib/syslinux/mbr/mbr.bin of="$1" bs=440 count=1 conv=notrunc status=none
+}
+partition_uefi() {
+  N2=$((DISK_MIB * 2048 - S2 - 2048))
+  printf 'label: gpt\nunit: sectors\nstart=%s, size=%s, type=%s, name=ESP\nstart=%s, size=%s, type=%s, name=root\n' \
+    "$S1" "$N1" C12A7328-F81F-11D2-BA4B-00A0C93EC93B "$S2" "$N2" 0FC63DAF-8483-4772-8E79-3D47DE4714F8 |
+    sfdisk -q "$1"
+}
+# guest_json VARIANT DISK-VARIANT BOOT-MODE: the entry's guest.json (read by image.nix).
+guest_json() {
+  printf '{"variant":"%s","key":"%s","disk":"%s","diskSize":%s,"bootMode":"%s","kernelVersion":"%s","debianVersion":"%s"}\n' \
+    "$1" "$key" "$OUT/disks/$2.raw" "$DISK_MIB" "$3" "$kver" "$debian" >"$work/$1/guest.json"
+}
 
 for v in "${VARIANTS[@]}"; do
   t=$SECONDS
+  mode=${BOOT[$v]}
   root=$work/root-$v
   cp -al "$work/rootfs" "$root" # hard links: the variant's own files are replaced, never edited in place
   (cd "$HERE/variants/$v" && find . \( -type f -o -type l \) ! -name .keep) | while read -r f; do
@@ -109,20 +153,22 @@ for v in "${VARIANTS[@]}"; do
   mkdir -p "$work/$v" "$work/disks"
   disk=$work/disks/$v.raw
   truncate -s "${DISK_MIB}M" "$disk"
-  printf 'label: dos\nunit: sectors\nstart=%s, size=%s, type=e, bootable\nstart=%s, size=%s, type=83\n' \
-    "$S1" "$N1" "$S2" "$N2" | sfdisk -q "$disk"
-  dd if=/usr/lib/syslinux/mbr/mbr.bin of="$disk" bs=440 count=1 conv=notrunc status=none
+  "partition_$mode" "$disk"
   mkfs.ext4 -q -F -L root -d "$root" "$work/root.img" $((N2 / 2))k
-  dd if="$work/boot.img" of="$disk" bs=1M oflag=seek_bytes seek=$((S1 * 512)) conv=notrunc,sparse status=none
+  dd if="$work/boot-$mode.img" of="$disk" bs=1M oflag=seek_bytes seek=$((S1 * 512)) conv=notrunc,sparse status=none
   dd if="$work/root.img" of="$disk" bs=1M oflag=seek_bytes seek=$((S2 * 512)) conv=notrunc,sparse status=none
   rm -f "$work/root.img"
   rm -rf "$root"
-  printf '{"variant":"%s","key":"%s","disk":"%s","diskSize":%s,"kernelVersion":"%s","debianVersion":"%s"}\n' \
-    "$v" "$key" "$OUT/disks/$v.raw" "$DISK_MIB" "$kver" "$debian" >"$work/$v/guest.json"
-  log "variant $v: $(du -m "$disk" | cut -f1) MiB allocated of $DISK_MIB ($((SECONDS - t))s)"
+  guest_json "$v" "$v" "$mode"
+  log "variant $v ($mode): $(du -m "$disk" | cut -f1) MiB allocated of $DISK_MIB ($((SECONDS - t))s)"
 done
+# A mislabelled image: good's BIOS-only disk recorded as "bootMode": "uefi", so it is uploaded with
+# hw_firmware_type=uefi; UEFI firmware finds no bootable disk (no ESP), and a test expects the boot to fail.
+mkdir -p "$work/bios-as-uefi"
+guest_json bios-as-uefi good uefi
 
-rm -rf "$work/rootfs" "$work/boot.img" "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg"
+rm -rf "$work/rootfs" "$work"/boot-*.img "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg" "$work/loader.conf" \
+  "$work/debian.conf"
 touch "$work/.complete"
 mv "$work" "$OUT"
 trap - EXIT

@@ -1,9 +1,11 @@
 # A bootable test guest as the component's `source`: copied next to guest.json by scripts/guest/build.sh.
 #
 # It takes the component's arguments (as nix/default.nix) and yields the same result layout as
-# test/fixtures/image: $out/nixos.img (the guest's whole-disk raw BIOS image, grown to diskSize MiB) and
+# test/fixtures/image: $out/nixos.img (the guest's whole-disk raw image, grown to diskSize MiB) and
 # $out/nix-support/image-info.json. guest.json names the disk in the guest cache and its build key, so a
-# different guest build is a different derivation and a different store path.
+# different guest build is a different derivation and a different store path, and the disk's boot mode
+# ("bios": MBR and SYSLINUX; "uefi": GPT and systemd-boot), which image-info.json records as its bootMode.
+# (The entry bios-as-uefi records "uefi" for a BIOS-only disk on purpose: a guest that must fail to boot.)
 #
 # Like the fixture, the builder is the host's /bin/sh (no nixpkgs), so it sets __noChroot: `sandbox = relaxed`.
 {
@@ -14,7 +16,8 @@
   diskSize ? "auto",
   nixpkgs ? null,
   system ? builtins.currentSystem,
-  # Accepted as nix/default.nix does: the guest boots with BIOS only, and has Debian's apt, not a channel.
+  # null or the guest's own boot mode (guest.json's bootMode): a disk boots one way only, so this chooses
+  # nothing. channel is accepted as nix/default.nix does: the guest has Debian's apt, not a channel.
   bootMode ? null,
   channel ? null,
   extraModules ? [ ],
@@ -31,7 +34,7 @@ let
     nixosRelease = "debian${guest.debianVersion}";
     kernelVersion = guest.kernelVersion;
     qemuGuestAgent = false;
-    bootMode = "bios";
+    bootMode = guest.bootMode;
     # The contract wants the channel root would follow; the guest's counterpart is its Debian mirror.
     channel = "http://deb.debian.org/debian";
   };
@@ -39,8 +42,8 @@ in
 assert builtins.isBool kernelLatest;
 assert builtins.isList extraModules;
 assert
-  bootMode == null || bootMode == "bios"
-  || throw ''The "bootMode" argument must be "bios" for the test guest; received "${bootMode}".'';
+  bootMode == null || bootMode == guest.bootMode
+  || throw ''The "bootMode" argument must be null or "${guest.bootMode}" (the test guest's boot mode); received ${builtins.toJSON bootMode}.'';
 assert
   system == "x86_64-linux"
   || throw ''The "system" argument must be "x86_64-linux" for the test guest; received "${system}".'';

@@ -34,6 +34,8 @@ const TEST_BOOT_REQUEST = object(
     networkName: VERIFY_ENTRIES.networkName,
     sshSourceCidr: VERIFY_ENTRIES.sshSourceCidr,
     floatingIpPool: VERIFY_ENTRIES.floatingIpPool,
+    sshProxyJump: VERIFY_ENTRIES.sshProxyJump,
+    sshJumpConfig: VERIFY_ENTRIES.sshJumpConfig,
     /** Seconds from server create until SSH must accept the key. */
     timeout: v.unwrap(VERIFY_ENTRIES.timeout),
     configDrive: v.unwrap(VERIFY_ENTRIES.configDrive),

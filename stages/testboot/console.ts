@@ -50,6 +50,23 @@ export function bootFinished(log: string): boolean {
   return /\blogin: *$/m.test(log);
 }
 
+/**
+ * The firmware's own word that it found nothing to boot (SeaBIOS; OVMF, e.g. a BIOS-only disk given
+ * hw_firmware_type=uefi): no operating system will follow, so waiting out the timeout would tell nothing more.
+ */
+const NOTHING_TO_BOOT = [
+  /No bootable device/,
+  /Boot failed: not a bootable disk/,
+  /BdsDxe: No bootable option or device was found/,
+  /UEFI Interactive Shell/,
+];
+
+/** The console line in which the firmware says it found nothing to boot, if it did. */
+export function nothingToBoot(log: string): string | undefined {
+  const lines = consoleTail(log, Number.MAX_SAFE_INTEGER);
+  return lines.find((line) => NOTHING_TO_BOOT.some((pattern) => pattern.test(line)))?.trim();
+}
+
 /** The last `count` non-empty lines, without terminal control sequences. */
 export function consoleTail(log: string, count = 40): string[] {
   // Terminal control sequences go, also those whose ESC the console lost on the way ("[0;32m  OK  [0m]").

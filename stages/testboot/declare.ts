@@ -45,6 +45,8 @@ export function verifyImage(
         networkName: verify.networkName,
         sshSourceCidr: verify.sshSourceCidr,
         ...(verify.floatingIpPool === undefined ? {} : { floatingIpPool: verify.floatingIpPool }),
+        ...(verify.sshProxyJump === undefined ? {} : { sshProxyJump: verify.sshProxyJump }),
+        ...(verify.sshJumpConfig === undefined ? {} : { sshJumpConfig: verify.sshJumpConfig }),
         timeout: verify.timeout,
         configDrive: verify.configDrive,
         requireHostKeyPin: verify.requireHostKeyPin,

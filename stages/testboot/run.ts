@@ -6,7 +6,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Report } from "../../verifier/report.ts";
-import { bootFinished, consoleFingerprints, consoleTail, fingerprintToPin } from "./console.ts";
+import {
+  bootFinished,
+  consoleFingerprints,
+  consoleTail,
+  fingerprintToPin,
+  nothingToBoot,
+} from "./console.ts";
 import type { Cli } from "../program/openstackCli.ts";
 import type { TestBootRequest } from "../program/request.ts";
 import { describeFound, isEmpty, resourceName, sweep } from "./resources.ts";
@@ -83,8 +89,8 @@ async function makeKey(): Promise<{ dir: string; privateKey: string; publicKey: 
 /** Console reads that may fail in a row before the cloud's refusal is taken as its answer. */
 const CONSOLE_TRIES = 3;
 
-/** The host key to pin, or why there is none. */
-type Pin = { fingerprint: string } | { missing: string };
+/** The host key to pin, or why there is none, or the firmware's word that nothing boots. */
+type Pin = { fingerprint: string } | { missing: string } | { noBoot: string };
 
 /** Reads the console until it shows host key fingerprints, or the end of the boot, or the deadline passes. */
 async function awaitFingerprint(
@@ -113,10 +119,32 @@ async function awaitFingerprint(
     }
     if (bootFinished(log))
       return { missing: "the guest finished booting without printing host key fingerprints" };
+    const firmware = nothingToBoot(log);
+    if (firmware !== undefined) return { noBoot: firmware };
     if (Date.now() >= deadline || deps.signal.aborted)
       return { missing: `the console showed no host key fingerprint within verify.timeout (${timeout} s)` };
     await sleep(deps.consolePollMs ?? 5000, deps.signal);
   }
+}
+
+/** The report when the firmware found nothing to boot. */
+function noBootReport(host: string, line: string): Report {
+  return {
+    host,
+    port: 22,
+    user: "nixos",
+    ok: false,
+    checks: [
+      {
+        id: "boots",
+        name: "the firmware found nothing to boot",
+        ok: false,
+        reason:
+          `the console says "${line}": the image's boot mode (Glance hw_firmware_type) may not be the one the ` +
+          "disk was built for (bootMode)",
+      },
+    ],
+  };
 }
 
 /** The report when no host key could be pinned and one is required: the check fails, naming the setting. */
@@ -151,6 +179,8 @@ async function runVerifier(
   const args = [VERIFIER, "--host", host, "--user", "nixos", "--identity", keyFile];
   args.push("--timeout", String(Math.max(10, Math.floor(timeoutSeconds))), "--json");
   if (pin !== undefined) args.push("--host-key-fingerprint", pin);
+  if (req.sshProxyJump !== undefined) args.push("--proxy-jump", req.sshProxyJump);
+  if (req.sshJumpConfig !== undefined) args.push("--jump-config", req.sshJumpConfig);
   if (req.expectKernel !== undefined) args.push("--expect-kernel", req.expectKernel);
   for (const file of req.expectFiles) args.push("--expect-file", file);
   const run = await execa(process.execPath, args, {
@@ -216,8 +246,9 @@ export async function testBoot(req: TestBootRequest, deps: Dependencies): Promis
     let host = fixedAddress(port, ipv6);
     checkAborted(signal);
     const drive = req.configDrive ? ", config drive" : "";
+    const bastion = req.sshProxyJump === undefined ? "" : `, through ${req.sshProxyJump}`;
     log(
-      `booting ${name} from image ${req.imageId} (flavor ${req.flavorName}, network ${req.networkName}${drive})`,
+      `booting ${name} from image ${req.imageId} (flavor ${req.flavorName}, network ${req.networkName}${drive}${bastion})`,
     );
     const bootStarted = performance.now();
     const deadline = Date.now() + req.timeout * 1000;
@@ -253,6 +284,7 @@ export async function testBoot(req: TestBootRequest, deps: Dependencies): Promis
     let pin: string | undefined;
     let report: Report;
     if ("fingerprint" in found) pin = found.fingerprint;
+    else if ("noBoot" in found) report = noBootReport(host, found.noBoot);
     else if (req.requireHostKeyPin) report = unpinnedReport(host, found.missing);
     else
       log(

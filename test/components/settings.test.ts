@@ -56,6 +56,8 @@ describe("resolveArgs", () => {
       timeout: 600,
       configDrive: false,
       requireHostKeyPin: true,
+      sshProxyJump: undefined,
+      sshJumpConfig: undefined,
     });
   });
 
@@ -292,7 +294,27 @@ describe("resolveArgs", () => {
     [
       "verify.floatingIpPol",
       { verify: { ...verify, floatingIpPol: "public" } },
-      /"verify.floatingIpPol" setting must be one of the known keys \(flavorName, networkName, sshSourceCidr, floatingIpPool, timeout, configDrive, requireHostKeyPin\); received "floatingIpPol"/,
+      /"verify.floatingIpPol" setting must be one of the known keys \(flavorName, networkName, sshSourceCidr, floatingIpPool, timeout, configDrive, requireHostKeyPin, sshProxyJump, sshJumpConfig\); received "floatingIpPol"/,
+    ],
+    [
+      "verify.sshProxyJump",
+      { verify: { ...verify, sshProxyJump: "ops@bastion:0" } },
+      /"verify.sshProxyJump" setting must be \[user@\]host\[:port\], as ssh -J takes it; received "ops@bastion:0"/,
+    ],
+    [
+      "verify.sshProxyJump",
+      { verify: { ...verify, floatingIpPool: "public", sshProxyJump: "ops@bastion" } },
+      /"verify.sshProxyJump" setting must be unset when floatingIpPool is set \(the bastion reaches the fixed IP\); received "ops@bastion"/,
+    ],
+    [
+      "verify.sshJumpConfig",
+      { verify: { ...verify, sshJumpConfig: "/etc/hostname" } },
+      /"verify.sshJumpConfig" setting must be unset unless sshProxyJump is set \(it configures the hop\); received "\/etc\/hostname"/,
+    ],
+    [
+      "verify.sshJumpConfig",
+      { verify: { ...verify, sshProxyJump: "bastion", sshJumpConfig: "/nonexistent/jump_config" } },
+      /"verify.sshJumpConfig" setting must be the absolute path of an existing file, .*; received "\/nonexistent\/jump_config"/,
     ],
     [
       "verify.timeout",

@@ -98,7 +98,7 @@ describe("compute cloud: the guests boot through Nova and the verifier tells the
       const imageInfo = JSON.parse(readFileSync(path.join(out, "nix-support/image-info.json"), "utf8"));
       assert.equal(imageInfo.file, `${out}/nixos.img`);
       assert.equal(imageInfo.format, "raw");
-      assert.equal(imageInfo.bootMode, "bios");
+      assert.equal(imageInfo.bootMode, info.bootMode);
       assert.equal(imageInfo.diskSize, info.diskSize);
       assert.equal(imageInfo.kernelVersion, info.kernelVersion);
       paths.add(out);

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation/index.js";
 import { computeCloud } from "./support/computeCloud.ts";
 import type { ComputeCloud } from "./support/computeCloud.ts";
+import { startBastion } from "./support/bastion.ts";
 import { guestSource } from "./support/guests.ts";
 import type { GuestVariant } from "./support/guests.ts";
 import { pulumiInNetns } from "./support/wrappedPulumi.ts";
@@ -183,6 +184,8 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
   const failing: [string, GuestVariant, RegExp][] = [
     ["root login allowed", "root-allowed", /root login allowed/],
     ["sudo asking for a password", "sudo-password", /sudo requires a password/],
+    // OVMF finds no ESP on the BIOS disk: the check fails on the firmware's line, not after the timeout.
+    ["a BIOS-only disk marked UEFI", "bios-as-uefi", /the firmware found nothing to boot/],
   ];
   for (const [what, variant, reason] of failing) {
     it(`a guest with ${what} (keep 1): preview shows the check will run, up fails naming it with console lines, deletes the failed upload, the passing generation stays newest, nothing is left`, async () => {
@@ -229,8 +232,41 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     await setVerify();
   });
 
-  it("SIGINT to pulumi up during the check leaves nothing, and the next pulumi up converges (with a config drive asked for)", async () => {
-    await useGuest("good");
+  it("a good guest on the tenant network with no floating IP, through a bastion on the router (sshProxyJump): passes, and leaves nothing", async () => {
+    // The deployer has no route to the tenant network: only the bastion, in the router's namespace, reaches it.
+    const bastion = await startBastion(cloud, "10.100.0.1");
+    try {
+      await useGuest("good");
+      await setVerify({
+        networkName: "tenant",
+        sshSourceCidr: `${bastion.tenantSide}/32`,
+        sshProxyJump: bastion.jump,
+        sshJumpConfig: bastion.configFile,
+      });
+      const { result } = await up();
+      assert.equal(result.summary.result, "succeeded");
+      assert.match(
+        result.stdout,
+        new RegExp(`network tenant, through ${bastion.jump.replace(/\./g, "\\.")}\\)`),
+      );
+      const { verification } = await outputs();
+      assert.equal(verification?.ok, true, JSON.stringify(verification));
+      assert.match(verification?.host ?? "", /^10\.100\.0\.\d+$/, "verified at the fixed IP");
+      assert.match(
+        verification?.checks[0]?.name ?? "",
+        new RegExp(`through ${bastion.jump.replace(/\./g, "\\.")}$`),
+      );
+      assert.match(verification?.hostKeyPinned ?? "", /^SHA256:/);
+      assert.match(bastion.sshd.log(), /Accepted publickey for nixos/, "the hop logged in on the bastion");
+    } finally {
+      await bastion.stop();
+    }
+    await nothingLeft("a check through a bastion");
+    await setVerify();
+  });
+
+  it("SIGINT to pulumi up during the check leaves nothing, and the next pulumi up converges (a UEFI guest, with a config drive asked for)", async () => {
+    await useGuest("uefi");
     // The flat network, and the key on a config drive (the cloud forces none; the metadata service also has it).
     await setVerify({ configDrive: true });
     const abort = new AbortController();
@@ -257,7 +293,13 @@ describe("verification: an ephemeral test boot on a local Nova + Neutron", funct
     assert.notEqual(imageId, verified.imageId);
     assert.equal(verification?.imageId, imageId);
     assert.notEqual(verification?.serverId, verified.serverId);
-    assert.equal((await image(imageId)).visibility, "public");
+    const converged = await image(imageId);
+    assert.equal(converged.visibility, "public");
+    // Booted by OVMF: the image asks for UEFI (and q35), and its disk has no BIOS boot code at all.
+    assert.deepEqual(
+      ["hw_firmware_type", "hw_machine_type"].map((k) => converged.properties?.[k] ?? converged[k]),
+      ["uefi", "q35"],
+    );
     await nothingLeft("the converging pulumi up");
   });
 

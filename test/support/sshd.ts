@@ -28,6 +28,12 @@ export interface SshdOptions {
   userKeys?: string[];
   /** Public keys authorized for root. Default none (no keys file). */
   rootKeys?: string[];
+  /** The sshd `AllowTcpForwarding` value: true for a bastion (`ssh -W`). Default false. */
+  allowTcpForwarding?: boolean;
+  /** Where to listen; default 127.0.0.1 on a free port (in `netns`, when given). */
+  listen?: { address: string; port: number };
+  /** A command that runs sshd where it should run (e.g. `ip netns exec NS`, a router's namespace for a bastion). */
+  prefix?: string[];
 }
 
 export interface Sshd {
@@ -35,6 +41,8 @@ export interface Sshd {
   port: number;
   /** `SHA256:...` fingerprint of the server's only host key. */
   hostKeyFingerprint: string;
+  /** The host key as a known_hosts line for this address and port (a client's pin of it). */
+  knownHostsLine: string;
   /** What sshd wrote to stderr so far (it runs with -e), for debugging a failing test. */
   log(): string;
   /** Replaces the keys authorized for `nixos` while sshd runs, as cloud-init does some time after boot. */
@@ -156,7 +164,12 @@ async function writeAuthorizedKeys(dir: string, user: string, keys: string[] | u
   await rename(`${file}.tmp`, file);
 }
 
-async function writeSshdFiles(dir: string, port: number, options: SshdOptions): Promise<string> {
+async function writeSshdFiles(
+  dir: string,
+  address: string,
+  port: number,
+  options: SshdOptions,
+): Promise<string> {
   const keys = join(dir, "keys");
   await mkdir(keys, { mode: 0o755, recursive: true });
   await writeAuthorizedKeys(dir, testUser, options.userKeys);
@@ -168,7 +181,7 @@ async function writeSshdFiles(dir: string, port: number, options: SshdOptions): 
   await writeFile(
     config,
     [
-      `ListenAddress 127.0.0.1:${port}`,
+      `ListenAddress ${address}:${port}`,
       `HostKey ${hostKey}`,
       "PidFile none",
       `AuthorizedKeysFile ${keys}/%u.keys`,
@@ -180,7 +193,7 @@ async function writeSshdFiles(dir: string, port: number, options: SshdOptions): 
       `KbdInteractiveAuthentication ${yesNo(options.kbdInteractiveAuthentication)}`,
       "PermitEmptyPasswords no",
       "X11Forwarding no",
-      "AllowTcpForwarding no",
+      `AllowTcpForwarding ${yesNo(options.allowTcpForwarding)}`,
       "PrintMotd no",
       "PrintLastLog no",
       "UseDNS no",
@@ -210,21 +223,29 @@ function namespaceScript(dir: string, config: string): string {
 
 async function launch(
   dir: string,
+  address: string,
   port: number,
   config: string,
+  prefix: string[] = [],
 ): Promise<{ child: ResultPromise; log: () => string }> {
   let log = "";
-  const child = execa(
+  const unshare = [
     "unshare",
-    ["--mount", "--propagation", "private", "/bin/sh", "-c", namespaceScript(dir, config)],
-    {
-      reject: false,
-      stdin: "ignore",
-      buffer: false,
-    },
-  );
+    "--mount",
+    "--propagation",
+    "private",
+    "/bin/sh",
+    "-c",
+    namespaceScript(dir, config),
+  ];
+  const [command = "", ...args] = [...prefix, ...unshare];
+  const child = execa(command, args, {
+    reject: false,
+    stdin: "ignore",
+    buffer: false,
+  });
   child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  const ready = `Server listening on 127.0.0.1 port ${port}.`;
+  const ready = `Server listening on ${address} port ${port}.`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sshd did not start within 5s:\n${log}`)), 5000);
     const onData = () => {
@@ -243,7 +264,7 @@ async function launch(
   return { child, log: () => log };
 }
 
-/** Starts sshd on a free port of 127.0.0.1; call stop() (e.g. in an `after` hook). */
+/** Starts sshd (on a free port of 127.0.0.1 unless `listen` says otherwise); call stop() (e.g. in an `after` hook). */
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   assertSshdInstalled();
   const dir = await mkdtemp(join(tmpdir(), "verifier-sshd-"));
@@ -252,15 +273,19 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   try {
     await writeSystemFiles(dir, options);
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const config = await writeSshdFiles(dir, port, options);
+      const address = options.listen?.address ?? "127.0.0.1";
+      const port = options.listen?.port ?? (await freePort());
+      const config = await writeSshdFiles(dir, address, port, options);
       try {
-        const { child, log } = await launch(dir, port, config);
+        const { child, log } = await launch(dir, address, port, config, options.prefix);
         const hostKeyFingerprint = await fingerprintOf(join(dir, "ssh_host_ed25519_key.pub"));
+        const [type, key] = (await readFile(join(dir, "ssh_host_ed25519_key.pub"), "utf8")).split(" ");
+        const knownHostsLine = `${port === 22 ? address : `[${address}]:${port}`} ${type} ${key}`;
         return {
-          host: "127.0.0.1",
+          host: address,
           port,
           hostKeyFingerprint,
+          knownHostsLine,
           log,
           setUserKeys: (keys) => writeAuthorizedKeys(dir, testUser, keys),
           async stop() {

@@ -81,6 +81,26 @@ describe("verifier/args", () => {
         message: /Unknown option "--pasword"/,
       },
       { title: "a stray argument", argv: [...required, "extra"], message: /Unexpected argument "extra"/ },
+      {
+        title: "a bastion with a bad port",
+        argv: [...required, "--proxy-jump", "ops@bastion:99999"],
+        message: /"--proxy-jump" option must be \[user@\]host\[:port\] .*: "ops@bastion:99999"/,
+      },
+      {
+        title: "a bastion with two users",
+        argv: [...required, "--proxy-jump", "a@b@bastion"],
+        message: /"--proxy-jump" option must be \[user@\]host\[:port\]/,
+      },
+      {
+        title: "a jump config path the shell would split",
+        argv: [...required, "--proxy-jump", "bastion", "--jump-config", "/home/me/my config"],
+        message: /"--jump-config" option must be an absolute path .*: "\/home\/me\/my config"/,
+      },
+      {
+        title: "--jump-config without --proxy-jump",
+        argv: [...required, "--jump-config", "/etc/ssh/jump"],
+        message: /"--jump-config" option needs "--proxy-jump"/,
+      },
     ];
     for (const { title, argv, message } of cases) {
       it(`Rejects ${title}`, () => {
@@ -137,6 +157,9 @@ describe("verifier/args", () => {
       "--expect-file=/etc/os-release",
       "--min-root-size",
       "8G",
+      "--proxy-jump",
+      "ops@[fd00::1]:2201",
+      "--jump-config=/etc/nci/jump_config",
       "--json",
     ]);
     assert.deepEqual(parsed, {
@@ -151,6 +174,7 @@ describe("verifier/args", () => {
         expectKernel: "6.6.30",
         expectFiles: ["/etc/nixos/configuration.nix", "/etc/os-release"],
         minRootSizeBytes: 8 * 1024 ** 3,
+        proxyJump: { user: "ops", host: "fd00::1", port: 2201, configFile: "/etc/nci/jump_config" },
         json: true,
       },
     });

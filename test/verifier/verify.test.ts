@@ -1,6 +1,6 @@
 // The programmatic API, in-process (the CLI end-to-end runs are in cli.test.ts).
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -112,5 +112,86 @@ describe("verifier/verify", function () {
       [report.host, report.port, report.user, report.ok],
       [server.host, server.port, "nixos", true],
     );
+  });
+
+  describe("through a bastion (--proxy-jump)", () => {
+    let bastion: Sshd;
+    let jumpConfig: string;
+    const jump = () => ({ user: "nixos", host: bastion.host, port: bastion.port, configFile: jumpConfig });
+
+    before(async () => {
+      const bastionKey = await makeKeyPair(dir, "bastion-id");
+      bastion = await startSshd({ userKeys: [bastionKey.publicKey], allowTcpForwarding: true });
+      // The deployer's own configuration for the hop: its key, and the bastion's host key already known.
+      const knownHosts = join(dir, "bastion_known_hosts");
+      await writeFile(knownHosts, `${bastion.knownHostsLine}\n`);
+      jumpConfig = join(dir, "jump_config");
+      await writeFile(
+        jumpConfig,
+        [
+          `IdentityFile ${bastionKey.privateKeyFile}`,
+          "IdentitiesOnly yes",
+          `UserKnownHostsFile ${knownHosts}`,
+          "GlobalKnownHostsFile /dev/null",
+          "StrictHostKeyChecking yes",
+          "",
+        ].join("\n"),
+      );
+    });
+
+    after(async () => bastion?.stop());
+
+    it("Passes every check through the bastion, with the host key pinned through it", async () => {
+      const report = await verify({
+        host: server.host,
+        port: server.port,
+        privateKey: key.privateKey,
+        timeoutSeconds: 10,
+        hostKeyFingerprint: server.hostKeyFingerprint,
+        proxyJump: jump(),
+      });
+      assert.equal(report.ok, true, JSON.stringify(report, null, 2));
+      assert.equal(
+        report.checks[0]?.name,
+        `SSH reachable on ${server.host}:${server.port} through nixos@${bastion.host}:${bastion.port}`,
+      );
+      assert.ok(report.checks.some((check) => check.id === "host-key" && check.ok));
+      // The hop really went through the bastion: the deployer's key logged in there.
+      assert.match(bastion.log(), /Accepted publickey for nixos from 127\.0\.0\.1/);
+    });
+
+    it("Reports a host key that is not the pinned one, as scanned through the bastion", async () => {
+      const report = await verify({
+        host: server.host,
+        port: server.port,
+        privateKey: key.privateKey,
+        timeoutSeconds: 10,
+        hostKeyFingerprint: `SHA256:${"A".repeat(43)}`,
+        proxyJump: jump(),
+      });
+      const mismatch = report.checks.find((check) => check.id === "host-key");
+      assert.equal(mismatch?.ok, false);
+      assert.match(
+        mismatch?.reason ?? "",
+        new RegExp(`offers ${server.hostKeyFingerprint.replace(/[+/]/g, "\\$&")} \\(ssh-ed25519\\)`),
+      );
+    });
+
+    it("Never trusts a bastion it does not know: unreachable, with the hop's own message", async () => {
+      const strict = join(dir, "jump_config_unknown");
+      await writeFile(
+        strict,
+        (await readFile(jumpConfig, "utf8")).replace(/UserKnownHostsFile .*/, "UserKnownHostsFile /dev/null"),
+      );
+      const report = await verify({
+        host: server.host,
+        port: server.port,
+        privateKey: key.privateKey,
+        timeoutSeconds: 1,
+        proxyJump: { ...jump(), configFile: strict },
+      });
+      assert.equal(exitCodeFor(report), 3);
+      assert.match(report.checks[0]?.reason ?? "", /through the bastion: .*Host key verification failed/);
+    });
   });
 });

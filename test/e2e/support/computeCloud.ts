@@ -61,6 +61,30 @@ export class ComputeCloud {
     return JSON.parse(String(stdout)) as ResourceCounts;
   }
 
+  /**
+   * How to run a command in a router's own namespace (qrouter-<id>, on the tenant network and the external one),
+   * and its address on the external network. Neutron's router namespaces exist only in the mount namespace of
+   * the agents, so the command enters the L3 agent's first.
+   */
+  async router(name = "router"): Promise<{ enter: string[]; gateway: string }> {
+    const router = await this.openstack(["router", "show", name, "-f", "json"]);
+    const pid = readFileSync(path.join(this.state, "run", "neutron-l3.pid"), "utf8").trim();
+    const gateway = router.external_gateway_info?.external_fixed_ips?.[0]?.ip_address as string;
+    return {
+      enter: [
+        "nsenter",
+        `--target=${pid}`,
+        "--mount",
+        "--net",
+        "ip",
+        "netns",
+        "exec",
+        `qrouter-${router.id}`,
+      ],
+      gateway,
+    };
+  }
+
   /** The server's console output as Nova keeps it. */
   async consoleLog(serverId: string): Promise<string> {
     return this.openstack(["console", "log", "show", serverId]);

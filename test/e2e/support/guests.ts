@@ -9,10 +9,18 @@ const BUILD = fileURLToPath(new URL("../../../scripts/guest/build.sh", import.me
 
 /**
  * `good` is configured like nix/configuration.nix (key for `nixos` through cloud-init, passwordless sudo,
- * root refused, keys only); each other one is wrong in exactly one way.
+ * root refused, keys only); each other one is wrong in exactly one way. `uefi` is `good` on a GPT disk that
+ * boots with UEFI only (systemd-boot); `bios-as-uefi` is `good`'s BIOS-only disk recorded as a UEFI image.
  */
-export type GuestVariant = "good" | "root-allowed" | "sudo-password" | "no-sshd";
-export const GUEST_VARIANTS: readonly GuestVariant[] = ["good", "root-allowed", "sudo-password", "no-sshd"];
+export type GuestVariant = "good" | "root-allowed" | "sudo-password" | "no-sshd" | "uefi" | "bios-as-uefi";
+export const GUEST_VARIANTS: readonly GuestVariant[] = [
+  "good",
+  "root-allowed",
+  "sudo-password",
+  "no-sshd",
+  "uefi",
+  "bios-as-uefi",
+];
 
 /** What scripts/guest/build.sh records next to each variant (guest.json). */
 export interface GuestInfo {
@@ -25,6 +33,7 @@ export interface GuestInfo {
   diskSize: number;
   kernelVersion: string;
   debianVersion: string;
+  bootMode: "bios" | "uefi";
 }
 
 let cache: Promise<string> | undefined;

@@ -4,6 +4,7 @@ import {
   consoleFingerprints,
   consoleTail,
   fingerprintToPin,
+  nothingToBoot,
 } from "../../../stages/testboot/console.ts";
 
 const ED = "SHA256:abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
@@ -55,5 +56,20 @@ describe("console", () => {
       consoleTail("a\n\n\x1b[0;32m  OK  \x1b[0m] Started ssh\r\nb\n[[0;32m  OK  [0m] c\n", 3),
       ["  OK  ] Started ssh", "b", "[  OK  ] c"],
     );
+  });
+
+  it("finds the firmware's word that nothing boots (SeaBIOS, OVMF), and nothing in a booting guest's console", () => {
+    assert.equal(
+      nothingToBoot(
+        "SeaBIOS (version 1.16.2)\r\nBooting from Hard Disk...\r\nBoot failed: not a bootable disk\r\n",
+      ),
+      "Boot failed: not a bootable disk",
+    );
+    assert.equal(
+      nothingToBoot("\x1b[2J\x1b[01;01HBdsDxe: No bootable option or device was found.\r\n"),
+      "BdsDxe: No bootable option or device was found.",
+    );
+    assert.equal(nothingToBoot(cloudInit), undefined);
+    assert.equal(nothingToBoot("[    0.000000] Linux version 6.1.0-50-amd64\n"), undefined);
   });
 });
