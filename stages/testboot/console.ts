@@ -71,7 +71,7 @@ export function nothingToBoot(log: string): string | undefined {
 export function consoleTail(log: string, count = 40): string[] {
   // Terminal control sequences go, also those whose ESC the console lost on the way ("[0;32m  OK  [0m]").
   return log
-    .replace(/\x1b?\[[0-9;?]*[A-Za-z]/g, "")
+    .replace(/\x1b?\[[0-9;?=]*[A-Za-z]/g, "")
     .split(/\r?\n/)
     .map((l) => l.trimEnd())
     .filter((l) => l !== "")

@@ -127,46 +127,31 @@ async function awaitFingerprint(
   }
 }
 
-/** The report when the firmware found nothing to boot. */
-function noBootReport(host: string, line: string): Report {
-  return {
-    host,
-    port: 22,
-    user: "nixos",
-    ok: false,
-    checks: [
-      {
-        id: "boots",
-        name: "the firmware found nothing to boot",
-        ok: false,
-        reason:
-          `the console says "${line}": the image's boot mode (Glance hw_firmware_type) may not be the one the ` +
-          "disk was built for (bootMode)",
-      },
-    ],
-  };
+/** A report of one failed check the test boot itself made, before the verifier would connect. */
+function failedBefore(host: string, id: string, name: string, reason: string): Report {
+  return { host, port: 22, user: "nixos", ok: false, checks: [{ id, name, ok: false, reason }] };
 }
 
-/** The report when no host key could be pinned and one is required: the check fails, naming the setting. */
-function unpinnedReport(host: string, missing: string): Report {
-  return {
+/** The firmware found nothing to boot. */
+const noBootReport = (host: string, line: string) =>
+  failedBefore(
     host,
-    port: 22,
-    user: "nixos",
-    ok: false,
-    checks: [
-      {
-        id: "host-key-pinned",
-        name: "host key not pinned",
-        ok: false,
-        reason:
-          `${missing}; verify.requireHostKeyPin is true (the default), so SSH does not trust the first key it ` +
-          "is shown. The NixOS image prints its keys to the console; for an image that does not, set " +
-          "verify.requireHostKeyPin to false",
-      },
-    ],
-  };
-}
+    "boots",
+    "the firmware found nothing to boot",
+    `the console says "${line}": the image's boot mode (Glance hw_firmware_type) may not be the one the ` +
+      "disk was built for (bootMode)",
+  );
+
+/** No host key could be pinned and one is required: the check fails, naming the setting. */
+const unpinnedReport = (host: string, missing: string) =>
+  failedBefore(
+    host,
+    "host-key-pinned",
+    "host key not pinned",
+    `${missing}; verify.requireHostKeyPin is true (the default), so SSH does not trust the first key it ` +
+      "is shown. The NixOS image prints its keys to the console; for an image that does not, set " +
+      "verify.requireHostKeyPin to false",
+  );
 
 async function runVerifier(
   req: TestBootRequest,

@@ -306,3 +306,25 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     throw error;
   }
 }
+
+/**
+ * An OpenSSH client config for the hop to a bastion, as a deployer would have it: its key, and the bastion's
+ * host key known beforehand (never trusted on first use). Returns the file's path.
+ */
+export async function writeJumpConfig(dir: string, identityFile: string, bastion: Sshd): Promise<string> {
+  const knownHosts = join(dir, "bastion_known_hosts");
+  await writeFile(knownHosts, `${bastion.knownHostsLine}\n`);
+  const config = join(dir, "jump_config");
+  await writeFile(
+    config,
+    [
+      `IdentityFile ${identityFile}`,
+      "IdentitiesOnly yes",
+      `UserKnownHostsFile ${knownHosts}`,
+      "GlobalKnownHostsFile /dev/null",
+      "StrictHostKeyChecking yes",
+      "",
+    ].join("\n"),
+  );
+  return config;
+}

@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { UsageError } from "../../verifier/args.ts";
 import { exitCodeFor } from "../../verifier/report.ts";
 import { verify } from "../../verifier/verify.ts";
-import { freePort, makeKeyPair, startSshd } from "../support/sshd.ts";
+import { freePort, makeKeyPair, startSshd, writeJumpConfig } from "../support/sshd.ts";
 import type { Sshd } from "../support/sshd.ts";
 
 describe("verifier/verify", function () {
@@ -123,20 +123,7 @@ describe("verifier/verify", function () {
       const bastionKey = await makeKeyPair(dir, "bastion-id");
       bastion = await startSshd({ userKeys: [bastionKey.publicKey], allowTcpForwarding: true });
       // The deployer's own configuration for the hop: its key, and the bastion's host key already known.
-      const knownHosts = join(dir, "bastion_known_hosts");
-      await writeFile(knownHosts, `${bastion.knownHostsLine}\n`);
-      jumpConfig = join(dir, "jump_config");
-      await writeFile(
-        jumpConfig,
-        [
-          `IdentityFile ${bastionKey.privateKeyFile}`,
-          "IdentitiesOnly yes",
-          `UserKnownHostsFile ${knownHosts}`,
-          "GlobalKnownHostsFile /dev/null",
-          "StrictHostKeyChecking yes",
-          "",
-        ].join("\n"),
-      );
+      jumpConfig = await writeJumpConfig(dir, bastionKey.privateKeyFile, bastion);
     });
 
     after(async () => bastion?.stop());

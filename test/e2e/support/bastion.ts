@@ -2,11 +2,11 @@
 // network (servers there have no other way in from outside but floating IPs) and on the external one, where the
 // deployer reaches it. The deployer's hop uses an OpenSSH config of its own (key, and the bastion's host key
 // known beforehand), as verify.sshJumpConfig.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ComputeCloud } from "./computeCloud.ts";
-import { makeKeyPair, startSshd, testUser } from "../../support/sshd.ts";
+import { makeKeyPair, startSshd, testUser, writeJumpConfig } from "../../support/sshd.ts";
 import type { Sshd } from "../../support/sshd.ts";
 
 export interface Bastion {
@@ -33,20 +33,7 @@ export async function startBastion(cloud: ComputeCloud, tenantGateway: string): 
       listen: { address: gateway, port: PORT },
       prefix: enter,
     });
-    const knownHosts = join(dir, "known_hosts");
-    await writeFile(knownHosts, `${sshd.knownHostsLine}\n`);
-    const configFile = join(dir, "jump_config");
-    await writeFile(
-      configFile,
-      [
-        `IdentityFile ${key.privateKeyFile}`,
-        "IdentitiesOnly yes",
-        `UserKnownHostsFile ${knownHosts}`,
-        "GlobalKnownHostsFile /dev/null",
-        "StrictHostKeyChecking yes",
-        "",
-      ].join("\n"),
-    );
+    const configFile = await writeJumpConfig(dir, key.privateKeyFile, sshd);
     return {
       jump: `${testUser}@${gateway}:${PORT}`,
       configFile,

@@ -69,6 +69,15 @@ describe("console", () => {
       nothingToBoot("\x1b[2J\x1b[01;01HBdsDxe: No bootable option or device was found.\r\n"),
       "BdsDxe: No bootable option or device was found.",
     );
+    // What Debian's OVMF printed here for a BIOS-only disk marked hw_firmware_type=uefi.
+    const ovmf = [
+      '\x1b[2J[=3h[=3hBdsDxe: failed to load Boot0001 "UEFI Misc Device" from PciRoot(0x0)/Pci(0x1,0x1)/Pci(0x0,0x0): Not Found',
+      'BdsDxe: starting Boot0002 "EFI Internal Shell" from Fv(7CB8BDC9-F8EB-4F34-AAEA-3EE4AF6516A1)',
+      "UEFI Interactive Shell v2.2",
+      "Shell> ",
+    ].join("\r\n");
+    assert.equal(nothingToBoot(ovmf), "UEFI Interactive Shell v2.2");
+    assert.match(consoleTail(ovmf)[0] ?? "", /^BdsDxe: failed to load Boot0001/);
     assert.equal(nothingToBoot(cloudInit), undefined);
     assert.equal(nothingToBoot("[    0.000000] Linux version 6.1.0-50-amd64\n"), undefined);
   });
