@@ -26,7 +26,9 @@ export function describeJump(jump: Jump): string {
 export function hopArgs(jump: Jump, target: string, port: string): string[] {
   return [
     ...(jump.configFile === undefined ? [] : ["-F", jump.configFile]),
-    ...["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"],
+    // On the command line, so a config's accept-new or no cannot make the bastion trusted on first use.
+    ...["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"],
+    ...["-o", "LogLevel=ERROR"],
     ...["-o", "ClearAllForwardings=yes", "-o", "ForwardAgent=no"],
     ...(jump.user === undefined ? [] : ["-l", jump.user]),
     ...(jump.port === undefined ? [] : ["-p", String(jump.port)]),
@@ -34,7 +36,11 @@ export function hopArgs(jump: Jump, target: string, port: string): string[] {
   ];
 }
 
-/** The ProxyCommand for the connection to the machine (ssh runs it with `/bin/sh -c "exec ..."`, so words are quoted). */
+/**
+ * The ProxyCommand for the connection to the machine (ssh runs it with `/bin/sh -c "exec ..."`, so words are
+ * quoted). The bastion's words are checked (parseJump, validateConfigFile): no quote, space or `%` reaches here
+ * but the `%h`/`%p` that ssh expands.
+ */
 export function proxyCommand(jump: Jump): string {
   const quote = (word: string) => (/^[A-Za-z0-9._\/=:@%+-]+$/.test(word) ? word : `'${word}'`);
   return ["ssh", ...hopArgs(jump, "%h", "%p").map(quote)].join(" ");

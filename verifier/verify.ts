@@ -1,6 +1,14 @@
 // verify(): wait for SSH, then run every check against the machine. The programmatic entry point.
 import { execa } from "execa";
-import { UsageError, validateFingerprint, validateHost, validatePort, validateUser } from "./args.ts";
+import {
+  parseJump,
+  UsageError,
+  validateConfigFile,
+  validateFingerprint,
+  validateHost,
+  validatePort,
+  validateUser,
+} from "./args.ts";
 import {
   authMethodResults,
   commands,
@@ -221,6 +229,15 @@ function reachedCheck(where: string, banner: string | undefined, start: number):
   };
 }
 
+function checkedJump(jump: Jump): Jump {
+  const checked = parseJump(describeJump(jump));
+  if (checked.host !== jump.host || checked.user !== jump.user || checked.port !== jump.port)
+    throw new UsageError(`The "--proxy-jump" option must be [user@]host[:port]: ${JSON.stringify(jump)}.`);
+  return jump.configFile === undefined
+    ? checked
+    : { ...checked, configFile: validateConfigFile(jump.configFile) };
+}
+
 /** Runs every check; never throws for a failing machine, only for bad options (UsageError) or a missing OpenSSH client. */
 export async function verify(options: VerifyOptions): Promise<Report> {
   const host = validateHost(options.host);
@@ -239,10 +256,13 @@ export async function verify(options: VerifyOptions): Promise<Report> {
     checks,
   });
 
+  // The bastion's words end up in a shell command line (the ProxyCommand): checked as the CLI checks them.
+  const jump = options.proxyJump === undefined ? undefined : checkedJump(options.proxyJump);
+
   const workspace = await createWorkspace(options.privateKey);
   try {
     await checkPrivateKey(workspace.keyFile, options.keySource ?? "the private key");
-    const settings = { host, port, user, timeoutSeconds, hostKeyFingerprint, jump: options.proxyJump };
+    const settings = { host, port, user, timeoutSeconds, hostKeyFingerprint, jump };
     const reached = await reach(settings, workspace, options.onProgress);
     if (!reached.reached) return report([reached.check]);
     if (reached.keyLogin === undefined) return report(reached.checks);

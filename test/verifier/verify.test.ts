@@ -164,21 +164,40 @@ describe("verifier/verify", function () {
       );
     });
 
-    it("Never trusts a bastion it does not know: unreachable, with the hop's own message", async () => {
-      const strict = join(dir, "jump_config_unknown");
+    it("Never trusts a bastion it does not know, even when the hop's config would accept a new key: unreachable, with the hop's own message", async () => {
+      const lenient = join(dir, "jump_config_unknown");
       await writeFile(
-        strict,
-        (await readFile(jumpConfig, "utf8")).replace(/UserKnownHostsFile .*/, "UserKnownHostsFile /dev/null"),
+        lenient,
+        (await readFile(jumpConfig, "utf8"))
+          .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${join(dir, "empty_known_hosts")}`)
+          .replace(/StrictHostKeyChecking .*/, "StrictHostKeyChecking accept-new"),
       );
       const report = await verify({
         host: server.host,
         port: server.port,
         privateKey: key.privateKey,
-        timeoutSeconds: 1,
-        proxyJump: { ...jump(), configFile: strict },
+        timeoutSeconds: 5,
+        proxyJump: { ...jump(), configFile: lenient },
       });
       assert.equal(exitCodeFor(report), 3);
       assert.match(report.checks[0]?.reason ?? "", /through the bastion: .*Host key verification failed/);
+    });
+
+    it("Refuses a bastion whose words would break the hop's shell command line, before connecting", async () => {
+      await assert.rejects(
+        verify({
+          host: server.host,
+          privateKey: key.privateKey,
+          proxyJump: { ...jump(), configFile: "/tmp/a'b" },
+        }),
+        (error: unknown) =>
+          error instanceof UsageError && /"--jump-config" option must be/.test(error.message),
+      );
+      await assert.rejects(
+        verify({ host: server.host, privateKey: key.privateKey, proxyJump: { host: "bastion;reboot" } }),
+        (error: unknown) =>
+          error instanceof UsageError && /"--proxy-jump" option must be/.test(error.message),
+      );
     });
   });
 });
