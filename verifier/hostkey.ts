@@ -1,7 +1,10 @@
-// Host key pinning: fetch the server's keys with ssh-keyscan, fingerprint them with ssh-keygen -l, and
-// keep only the pinned one in the throwaway known_hosts file (ssh then runs with StrictHostKeyChecking=yes).
+// Host key pinning: fetch the server's keys with ssh-keyscan (or, through a bastion, with the verifier's own
+// ssh invocation), fingerprint them with ssh-keygen -l, and keep only the pinned one in the throwaway known_hosts file (ssh then runs with StrictHostKeyChecking=yes).
 import { execa } from "execa";
-import { writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Jump } from "./jump.ts";
+import { sshArgs } from "./ssh.ts";
 
 export interface ScannedKey {
   /** The known_hosts line as ssh-keyscan printed it, e.g. `[10.0.0.5]:2222 ssh-ed25519 AAAA...`. */
@@ -48,6 +51,53 @@ export async function fingerprintLines(text: string): Promise<ScannedKey[]> {
     });
     const fingerprint = parseFingerprint(String(keygen.stdout));
     if (keygen.exitCode === 0 && fingerprint !== undefined) keys.push({ line, fingerprint });
+  }
+  return keys;
+}
+
+/** Host key algorithms to ask for one at a time, in the order pins prefer them. */
+const ALGORITHMS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"];
+const RSA = ["rsa-sha2-512", "rsa-sha2-256"];
+
+/**
+ * ssh-keyscan through the hop (ssh-keyscan itself cannot use one): one connection per key type that offers no
+ * credentials (PreferredAuthentications=none) and records the key the server shows in a scratch known_hosts
+ * file. Stops at the key whose fingerprint is `wanted`, or returns every key the server offered.
+ */
+export async function scanThroughJump(
+  jump: Jump,
+  host: string,
+  port: number,
+  timeoutSeconds: number,
+  scratchDir: string,
+  wanted?: string,
+): Promise<ScannedKey[]> {
+  const keys: ScannedKey[] = [];
+  for (const algorithms of [...ALGORITHMS.map((a) => [a]), RSA]) {
+    const file = join(scratchDir, "scanned_host_key");
+    await rm(file, { force: true });
+    // The verifier's own ssh invocation (isolated options, the hop as ProxyCommand), recording what it is shown
+    // in the scratch file and offering no credentials.
+    const args = sshArgs(
+      { host, port, keyFile: "/dev/null", knownHostsFile: file, strictHostKeyChecking: "accept-new", jump },
+      {
+        user: "nobody",
+        command: "true",
+        connectTimeoutSeconds: timeoutSeconds,
+        extraOptions: [`HostKeyAlgorithms=${algorithms.join(",")}`, "PreferredAuthentications=none"],
+      },
+    );
+    const run = await execa("ssh", args, {
+      reject: false,
+      stdin: "ignore",
+      timeout: Math.ceil(timeoutSeconds + 10) * 1000,
+      env: { LC_ALL: "C" },
+    });
+    const found = await fingerprintLines(await readFile(file, "utf8").catch(() => ""));
+    keys.push(...found);
+    if (wanted !== undefined && found.some((k) => k.fingerprint === wanted)) break;
+    // A server without this key type says so; any other failure (not reachable yet) would repeat for each type.
+    if (found.length === 0 && !/no matching host key type/.test(String(run.stderr))) break;
   }
   return keys;
 }

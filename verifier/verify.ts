@@ -20,8 +20,8 @@ import {
   rootSizeResult,
   sudoResult,
 } from "./checks.ts";
-import { matchingKeys, pinHostKeys, scanHostKeys } from "./hostkey.ts";
-import { describeJump, scanThroughJump } from "./jump.ts";
+import { matchingKeys, pinHostKeys, scanHostKeys, scanThroughJump } from "./hostkey.ts";
+import { describeJump } from "./jump.ts";
 import type { Jump } from "./jump.ts";
 import { reachableCheckId } from "./report.ts";
 import type { CheckResult, Report } from "./report.ts";
